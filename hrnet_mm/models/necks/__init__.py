@@ -1,0 +1,3 @@
+from .hrfpn import HRFPN
+
+__all__ = ['HRFPN']

@@ -1,0 +1,86 @@
+"""HRFPN: the HRNetV2p feature pyramid (concatenate, reduce, pool, 3x3 convs)."""
+from typing import List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from torch.utils.checkpoint import checkpoint
+
+POOLING = {'AVG': F.avg_pool2d, 'MAX': F.max_pool2d}
+
+
+class HRFPN(BaseModule):
+    """High-resolution feature pyramid (HRNetV2p).
+
+    All branches are resized to the highest resolution and concatenated (the HRNetV2
+    representation), reduced by a 1x1 conv to ``out_channels``, pooled by 2, 4, 8, ... into
+    ``num_outs`` levels, and each level goes through a 3x3 conv.
+
+    Args:
+        in_channels: channels of each input branch.
+        out_channels: channels of every pyramid level.
+        num_outs: number of pyramid levels.
+        pooling_type: ``'AVG'`` or ``'MAX'``.
+        conv_cfg, norm_cfg: mmcv layer configs; ``norm_cfg`` is applied to the reduction and
+            the 3x3 convs (MMDet's copy silently ignores it).
+        with_cp: gradient checkpointing of the convs (non-reentrant).
+        stride: stride of the 3x3 convs.
+        share_convs: one 3x3 conv for all levels instead of one per level.
+    """
+
+    def __init__(self,
+                 in_channels: Sequence[int],
+                 out_channels: int,
+                 num_outs: int = 5,
+                 pooling_type: str = 'AVG',
+                 conv_cfg: Optional[dict] = None,
+                 norm_cfg: Optional[dict] = None,
+                 with_cp: bool = False,
+                 stride: int = 1,
+                 share_convs: bool = False,
+                 init_cfg=dict(type='Caffe2Xavier', layer='Conv2d')):
+        super().__init__(init_cfg)
+        if not isinstance(in_channels, (list, tuple)) or not in_channels:
+            raise TypeError(f'HRFPN: in_channels must be a non-empty list of branch widths, '
+                            f'got {in_channels!r}')
+        if pooling_type not in POOLING:
+            raise ValueError(f'HRFPN: pooling_type={pooling_type!r}; choose one of '
+                             f'{list(POOLING)}')
+        if num_outs < 1:
+            raise ValueError(f'HRFPN: num_outs={num_outs} must be >= 1')
+        self.in_channels = list(in_channels)
+        self.out_channels = out_channels
+        self.num_ins = len(in_channels)
+        self.num_outs = num_outs
+        self.with_cp = with_cp
+        self.pooling = POOLING[pooling_type]
+        self.reduction_conv = ConvModule(sum(in_channels), out_channels, 1, conv_cfg=conv_cfg,
+                                         norm_cfg=norm_cfg, act_cfg=None)
+        num_convs = 1 if share_convs else num_outs
+        self.fpn_convs = nn.ModuleList(
+            ConvModule(out_channels, out_channels, 3, stride=stride, padding=1,
+                       conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=None)
+            for _ in range(num_convs))
+
+    def _run(self, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        if self.with_cp and x.requires_grad:
+            return checkpoint(module, x, use_reentrant=False)
+        return module(x)
+
+    def forward(self, inputs: Sequence[torch.Tensor]) -> tuple:
+        if len(inputs) != self.num_ins:
+            raise ValueError(f'HRFPN: got {len(inputs)} feature maps but in_channels lists '
+                             f'{self.num_ins}; set multiscale_output=True in the backbone')
+        size = inputs[0].shape[-2:]
+        # Resizing to the exact size equals MMDet's scale_factor=2**i whenever that fits,
+        # and keeps odd-sized inputs working.
+        feats = [inputs[0]] + [F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+                               for x in inputs[1:]]
+        out = self._run(self.reduction_conv, torch.cat(feats, dim=1))
+        levels: List[torch.Tensor] = [out] + [
+            self.pooling(out, kernel_size=2**i, stride=2**i) for i in range(1, self.num_outs)]
+        convs = [self.fpn_convs[0 if len(self.fpn_convs) == 1 else i]
+                 for i in range(self.num_outs)]
+        return tuple(self._run(conv, level) for conv, level in zip(convs, levels))

@@ -1,0 +1,84 @@
+"""Registration glue: how `dict(type='HRNet')` reaches hrnet_mm from every toolbox.
+
+Precedence, after ``import hrnet_mm`` (``custom_imports=dict(imports=['hrnet_mm'])``):
+
+* ``'HRNet'`` in the mmdet, mmseg and mmpose registries builds hrnet_mm's HRNet with that
+  toolbox's defaults, arguments and return type (``TOOLBOX_DEFAULTS``); ``'HRFPN'`` in
+  mmdet's builds hrnet_mm's HRFPN.  This overrides the toolbox's own class.
+* ``'BuiltinHRNet'`` (and ``'BuiltinHRFPN'`` in mmdet) still build the toolbox's own copy.
+* ``'hrnet_mm.HRNet'`` / ``'hrnet_mm.HRFPN'`` build hrnet_mm's classes with hrnet_mm's own
+  defaults, from any registry and under any default scope.
+"""
+import importlib
+from typing import Dict, Optional
+
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import Registry
+
+from .models import HRFPN, HRNet
+
+# mmengine resolves the 'hrnet_mm.' scope prefix by importing `hrnet_mm.registry`.
+MODELS = Registry('model', parent=MMENGINE_MODELS, scope='hrnet_mm', locations=['hrnet_mm.models'])
+MODELS.register_module(module=HRNet)
+MODELS.register_module(module=HRFPN)
+
+_CONV_NORM_INIT = dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+
+# What each toolbox's own HRNet defaults to; everything else is hrnet_mm's default.
+TOOLBOX_DEFAULTS: Dict[str, dict] = {
+    'mmdet': dict(norm_eval=True, upsample_mode='nearest', container='list'),
+    'mmseg': dict(norm_eval=False, norm_cfg=dict(type='BN', requires_grad=True),
+                  upsample_mode='bilinear', align_corners=False, container='list'),
+    # MMPose's stage 4 fuses into the high-resolution branch only unless
+    # extra['stage4']['multiscale_output'] says otherwise.
+    'mmpose': dict(norm_eval=False, multiscale_output=False, upsample_mode='nearest',
+                   container='tuple',
+                   init_cfg=[dict(type='Normal', std=0.001, layer=['Conv2d']), _CONV_NORM_INIT]),
+}
+
+
+def toolbox_hrnet(scope: str) -> type:
+    """HRNet taking ``extra`` first, as the toolbox classes do, with the toolbox's defaults."""
+    defaults = TOOLBOX_DEFAULTS[scope]
+
+    def __init__(self, extra: Optional[dict] = None, **kwargs):
+        HRNet.__init__(self, extra=extra, **{**defaults, **kwargs})
+
+    name = {'mmdet': 'MMDetHRNet', 'mmseg': 'MMSegHRNet', 'mmpose': 'MMPoseHRNet'}[scope]
+    return type(name, (HRNet, ), dict(__init__=__init__, __module__=__name__,
+                                      __doc__=f'hrnet_mm HRNet with {scope} defaults.'))
+
+
+MMDetHRNet = toolbox_hrnet('mmdet')
+MMSegHRNet = toolbox_hrnet('mmseg')
+MMPoseHRNet = toolbox_hrnet('mmpose')
+_VARIANTS = {'mmdet': MMDetHRNet, 'mmseg': MMSegHRNet, 'mmpose': MMPoseHRNet}
+
+
+def _override(registry: Registry, name: str, module: type) -> None:
+    original = registry.get(name) if name in registry.module_dict else None
+    if original is not None and original is not module and f'Builtin{name}' not in registry:
+        registry.register_module(name=f'Builtin{name}', module=original)
+    registry.register_module(name=name, module=module, force=True)
+
+
+def register_into_toolboxes() -> Dict[str, bool]:
+    """Overrides HRNet/HRFPN in every installed toolbox; returns which were found.
+
+    The toolbox's model package is imported first: its registry would otherwise import
+    it lazily at the first build, and its own ``@register_module`` would then clash with
+    (or silently replace) ours.
+    """
+    found = {}
+    for scope, variant in _VARIANTS.items():
+        try:
+            registry = importlib.import_module(f'{scope}.registry').MODELS
+            importlib.import_module(f'{scope}.models')
+        except ImportError:
+            found[scope] = False
+            continue
+        _override(registry, 'HRNet', variant)
+        if scope == 'mmdet':
+            _override(registry, 'HRFPN', HRFPN)
+        found[scope] = True
+    return found

@@ -1,0 +1,220 @@
+"""Loading HRNet weights from every checkpoint layout users have.
+
+All known HRNet checkpoints name backbone tensors the same way (the official code's names:
+``conv1``, ``bn1``, ``layer1``, ``transition1``, ``stage2.0.branches...``); they differ only
+in a prefix and in which head tensors ride along:
+
+=====================  ===================  ============================================
+source                 prefix               extra (non-backbone) tensors
+=====================  ===================  ============================================
+official ImageNet      none                 incre_modules, downsamp_modules, final_layer,
+                                            classifier
+timm ``hrnet_w*``      none                 same as official ImageNet
+mmdet/mmseg/mmpose     ``backbone.``        neck, heads
+mmpretrain             ``backbone.``        neck, head
+official segmentation  ``model.``           last_layer (see ``convert_official_segmentation``)
+=====================  ===================  ============================================
+"""
+import os
+import os.path as osp
+from collections import OrderedDict
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import torch
+from mmengine.runner.checkpoint import CheckpointLoader, get_external_models
+
+from .compat import torch_load_trusted
+
+# Top-level modules of the official ImageNet classifier and timm, which are not backbone.
+CLASSIFIER_MODULES = ('incre_modules.', 'downsamp_modules.', 'final_layer.', 'classifier.')
+WRAPPER_KEYS = ('state_dict', 'model', 'module', 'net')
+HRNET_OPENMMLAB_PREFIX = 'msra/hrnet'
+WEIGHTS_ENV = 'HRNET_MM_WEIGHTS'
+
+
+class IncompatibleCheckpointError(RuntimeError):
+    """A checkpoint does not hold the weights of the model it is loaded into."""
+
+
+def unwrap_state_dict(checkpoint) -> Dict[str, torch.Tensor]:
+    """The tensor mapping inside a checkpoint (mmengine/official/timm/DataParallel)."""
+    state = checkpoint
+    for _ in range(2):  # e.g. {'state_dict': {'module.x': ...}}
+        if isinstance(state, Mapping):
+            for key in WRAPPER_KEYS:
+                inner = state.get(key)
+                if isinstance(inner, Mapping) and inner and all(
+                        isinstance(v, torch.Tensor) for v in list(inner.values())[:8]):
+                    state = inner
+                    break
+    if not isinstance(state, Mapping):
+        raise IncompatibleCheckpointError(
+            f'checkpoint holds a {type(checkpoint).__name__}, not a state_dict')
+    return OrderedDict((k[len('module.'):] if k.startswith('module.') else k, v)
+                       for k, v in state.items() if isinstance(v, torch.Tensor))
+
+
+def backbone_state_dict(checkpoint) -> Tuple[Dict[str, torch.Tensor], List[str]]:
+    """Returns (backbone tensors under HRNet's own names, keys that were left out)."""
+    state = unwrap_state_dict(checkpoint)
+    for prefix in ('backbone.', 'model.'):
+        if any(k.startswith(prefix) for k in state):
+            if prefix == 'model.':
+                state = OrderedDict(
+                    (k[len(prefix):], v) for k, v in state.items() if k.startswith(prefix))
+                break
+            kept = OrderedDict(
+                (k[len(prefix):], v) for k, v in state.items() if k.startswith(prefix))
+            return kept, [k for k in state if not k.startswith(prefix)]
+    kept, dropped = OrderedDict(), []
+    for key, value in state.items():
+        if key.startswith(CLASSIFIER_MODULES) or key.startswith('last_layer.'):
+            dropped.append(key)
+        else:
+            kept[key] = value
+    return kept, dropped
+
+
+def load_backbone_weights(model: torch.nn.Module, checkpoint, allow_partial: bool = False,
+                          source: str = 'checkpoint') -> Dict[str, List[str]]:
+    """Loads a checkpoint's backbone tensors into an HRNet, refusing silent mismatches.
+
+    Returns ``{'missing': [...], 'unexpected': [...], 'ignored': [...]}``; ``ignored`` lists
+    the head tensors that were recognised and left out.  Missing or unexpected backbone
+    tensors, or a shape mismatch, raise ``IncompatibleCheckpointError`` with a summary
+    unless ``allow_partial`` is set (then only the matching tensors are loaded).
+    """
+    if isinstance(checkpoint, str):
+        checkpoint = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu',
+                                                      logger='current')
+    state, ignored = backbone_state_dict(checkpoint)
+    own = model.state_dict()
+    fresh = tuple(getattr(model, 'fresh_prefixes', ()))
+    missing = [k for k in own if k not in state and not (fresh and k.startswith(fresh))]
+    unexpected = [k for k in state if k not in own]
+    mismatched = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'
+                  for k in own if k in state and state[k].shape != own[k].shape]
+    if (missing or unexpected or mismatched) and not allow_partial:
+        raise IncompatibleCheckpointError(
+            f'{source} does not match this HRNet: {len(missing)} missing, {len(unexpected)} '
+            f'unexpected, {len(mismatched)} mis-shaped of {len(own)} backbone tensors.\n'
+            f'  missing e.g.: {missing[:5]}\n  unexpected e.g.: {unexpected[:5]}\n'
+            f'  mis-shaped e.g.: {mismatched[:3]}\n'
+            'Check that arch/extra (width, e.g. w32 vs w48) matches the checkpoint, or set '
+            "allow_partial=True (init_cfg=dict(type='Pretrained', checkpoint=..., "
+            'allow_partial=True)) to load only the matching tensors.')
+    loadable = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
+    model.load_state_dict(loadable, strict=False)
+    return dict(missing=missing, unexpected=unexpected, ignored=ignored)
+
+
+# -- open-mmlab://msra/hrnetv2_w* ------------------------------------------------------
+def weights_dirs() -> List[str]:
+    """Where local copies of the open-mmlab HRNet ImageNet checkpoints are looked for."""
+    dirs = [d for d in os.environ.get(WEIGHTS_ENV, '').split(os.pathsep) if d]
+    dirs.append(osp.join(torch.hub.get_dir(), 'checkpoints'))  # where mmengine downloads to
+    return dirs
+
+
+def resolve_openmmlab(name: str) -> str:
+    """Local path of ``open-mmlab://msra/hrnetv2_w32`` & co, or a clear error.
+
+    The OpenMMLab download host is unreliable, so these names never trigger a download:
+    the file must already be in ``$HRNET_MM_WEIGHTS`` or torch's hub checkpoint folder
+    (where an earlier mmengine download would have put it).
+    """
+    model_name = name.split('://', 1)[1]
+    urls = get_external_models()
+    if model_name not in urls:
+        raise KeyError(f'{name} is not a known open-mmlab model name')
+    filename = urls[model_name].rsplit('/', 1)[-1]
+    for folder in weights_dirs():
+        path = osp.join(folder, filename)
+        if osp.isfile(path):
+            return path
+    raise FileNotFoundError(
+        f'{name} is not available locally. Download {urls[model_name]} and save it as '
+        f'{osp.join(weights_dirs()[-1], filename)} (or into a folder named by ${WEIGHTS_ENV}); '
+        "to train from random init instead, set model.backbone.init_cfg=None.")
+
+
+_mmengine_openmmlab_loader = CheckpointLoader._schemes.get('open-mmlab://')
+
+
+def _load_from_openmmlab(filename: str, map_location=None):
+    if filename.split('://', 1)[1].startswith(HRNET_OPENMMLAB_PREFIX):
+        return torch_load_trusted(resolve_openmmlab(filename), map_location)
+    return _mmengine_openmmlab_loader(filename, map_location)
+
+
+CheckpointLoader.register_scheme(prefixes=('open-mmlab://', 'openmmlab://'),
+                                 loader=_load_from_openmmlab, force=True)
+
+
+# -- official HRNet-Semantic-Segmentation checkpoints -----------------------------------
+def convert_official_segmentation(checkpoint) -> Dict[str, torch.Tensor]:
+    """Official seg HRNet (``model.`` prefix, ``last_layer`` head) -> mmseg FCNHead names.
+
+    The official head is conv1x1(+bias) -> BN -> ReLU -> conv1x1(+bias); mmseg's FCNHead
+    conv has no bias (a norm follows).  BN(conv(x) + b) equals BN'(conv(x)) with
+    ``running_mean' = running_mean - b``, so the bias is folded into the BN statistics.
+    """
+    state = unwrap_state_dict(checkpoint)
+    if not any(k.startswith('model.') for k in state):
+        raise IncompatibleCheckpointError(
+            "not an official HRNet segmentation checkpoint: no 'model.' keys")
+    out: Dict[str, torch.Tensor] = OrderedDict()
+    for key, value in state.items():
+        if not key.startswith('model.'):
+            continue  # e.g. 'loss.criterion.weight'
+        key = key[len('model.'):]
+        if key.startswith('last_layer.'):
+            continue
+        out['backbone.' + key] = value
+    head = {k[len('model.last_layer.'):]: v for k, v in state.items()
+            if k.startswith('model.last_layer.')}
+    needed = ['0.weight', '1.weight', '1.bias', '1.running_mean', '1.running_var', '3.weight',
+              '3.bias']
+    absent = [k for k in needed if k not in head]
+    if absent:
+        raise IncompatibleCheckpointError(f'official seg head is missing last_layer.{absent}')
+    conv_bias = head.get('0.bias', torch.zeros_like(head['1.running_mean']))
+    out['decode_head.convs.0.conv.weight'] = head['0.weight']
+    out['decode_head.convs.0.bn.weight'] = head['1.weight']
+    out['decode_head.convs.0.bn.bias'] = head['1.bias']
+    out['decode_head.convs.0.bn.running_mean'] = head['1.running_mean'] - conv_bias
+    out['decode_head.convs.0.bn.running_var'] = head['1.running_var']
+    if '1.num_batches_tracked' in head:
+        out['decode_head.convs.0.bn.num_batches_tracked'] = head['1.num_batches_tracked']
+    out['decode_head.conv_seg.weight'] = head['3.weight']
+    out['decode_head.conv_seg.bias'] = head['3.bias']
+    return out
+
+
+def convert_checkpoint(checkpoint, source: str) -> Dict[str, torch.Tensor]:
+    """A state_dict that mmengine loads strictly into hrnet_mm models.
+
+    ``source``: ``'official-seg'`` (full segmentor) or any backbone source
+    (``'official'``, ``'timm'``, ``'mmpretrain'``, ``'mmdet'``, ``'mmseg'``, ``'mmpose'``),
+    which yields ``backbone.``-prefixed backbone tensors for ``load_from``.
+    """
+    if source == 'official-seg':
+        return convert_official_segmentation(checkpoint)
+    if source not in ('official', 'timm', 'mmpretrain', 'mmdet', 'mmseg', 'mmpose'):
+        raise ValueError(f"unknown source {source!r}; choose official-seg, official, timm, "
+                         'mmpretrain, mmdet, mmseg or mmpose')
+    state, _ = backbone_state_dict(checkpoint)
+    return OrderedDict(('backbone.' + k, v) for k, v in state.items())
+
+
+def default_output_path(path: str, suffix: str = '_hrnet_mm') -> str:
+    root, ext = osp.splitext(path)
+    return f'{root}{suffix}{ext or ".pth"}'
+
+
+def save_state_dict(state: Dict[str, torch.Tensor], path: str,
+                    meta: Optional[dict] = None) -> None:
+    """Writes atomically, so an interrupted conversion never leaves a half file behind."""
+    tmp = f'{path}.tmp'
+    torch.save({'state_dict': state, 'meta': meta or {}}, tmp)
+    os.replace(tmp, path)
