@@ -1,0 +1,1 @@
+"""Dataset helpers for hrnet_mm (demo data preparation)."""

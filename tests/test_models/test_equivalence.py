@@ -1,0 +1,142 @@
+"""hrnet_mm equals each toolbox's own HRNet/HRFPN, given that toolbox's weights.
+
+Each built-in is randomly initialised (with randomised BN statistics), its state_dict is
+loaded *strictly* into hrnet_mm's class built through the same toolbox registry with the
+same config arguments, and outputs must agree to 1e-5 relative, in eval and train mode,
+on a non-square input.
+"""
+import copy
+
+import pytest
+import torch
+from torch.nn.modules.batchnorm import _BatchNorm
+
+import hrnet_mm  # noqa: F401  (registers into the toolboxes)
+from hrnet_mm.models import HRFPN, HRNet
+
+RTOL = 1e-5
+
+
+def w(c):
+    return dict(
+        stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ),
+                    num_channels=(64, )),
+        stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(4, 4),
+                    num_channels=(c, 2 * c)),
+        stage3=dict(num_modules=4, num_branches=3, block='BASIC', num_blocks=(4, 4, 4),
+                    num_channels=(c, 2 * c, 4 * c)),
+        stage4=dict(num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, 4, 4, 4),
+                    num_channels=(c, 2 * c, 4 * c, 8 * c)))
+
+
+def randomize(model, seed):
+    torch.manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, _BatchNorm):
+            m.running_mean.normal_(0, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.normal_(0, 0.1)
+        elif isinstance(m, torch.nn.Conv2d):
+            torch.nn.init.kaiming_normal_(m.weight, mode='fan_out')
+            if m.bias is not None:
+                m.bias.data.normal_(0, 0.1)
+    return model
+
+
+def assert_same(ours, theirs):
+    assert type(ours) is type(theirs)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert a.shape == b.shape
+        err = (a - b).abs().max() / b.abs().max().clamp_min(1e-12)
+        assert err <= RTOL, f'relative error {err:.2e}'
+
+
+def compare(builtin, ours, x, modes=('eval', 'train')):
+    ours.load_state_dict(builtin.state_dict(), strict=True)
+    for mode in modes:
+        getattr(builtin, mode)()
+        getattr(ours, mode)()
+        with torch.no_grad():
+            assert_same(ours(x.clone()), builtin(x.clone()))
+
+
+X = torch.randn(2, 3, 96, 160, generator=torch.Generator().manual_seed(0))
+
+
+def test_mmdet_hrnetv2p_w32_and_hrfpn():
+    from mmdet.registry import MODELS
+    cfg = dict(type='HRNet', extra=w(32))
+    builtin = randomize(MODELS.build({**cfg, 'type': 'BuiltinHRNet'}), 0)
+    ours = MODELS.build(cfg)
+    assert isinstance(ours, HRNet) and ours.norm_eval  # mmdet's default
+    compare(builtin, ours, X)
+    # train mode with batch statistics, as fine-tuning with norm_eval=False runs
+    builtin_bn = randomize(MODELS.build({**cfg, 'type': 'BuiltinHRNet', 'norm_eval': False}), 1)
+    compare(builtin_bn, MODELS.build({**cfg, 'norm_eval': False}), X)
+
+    neck_cfg = dict(type='HRFPN', in_channels=[32, 64, 128, 256], out_channels=256)
+    builtin_neck = randomize(MODELS.build({**neck_cfg, 'type': 'BuiltinHRFPN'}), 2)
+    our_neck = MODELS.build(neck_cfg)
+    assert isinstance(our_neck, HRFPN)
+    builtin.eval()
+    with torch.no_grad():
+        feats = builtin(X)
+    compare(builtin_neck, our_neck, feats)
+    feats = [f.detach() for f in feats]
+    assert_same(our_neck(feats), builtin_neck(feats))
+
+
+def test_mmdet_gradients_match():
+    from mmdet.registry import MODELS
+    cfg = dict(type='HRNet', extra=w(18), norm_eval=False)
+    builtin = randomize(MODELS.build({**cfg, 'type': 'BuiltinHRNet'}), 3).train()
+    ours = MODELS.build(cfg).train()
+    ours.load_state_dict(builtin.state_dict(), strict=True)
+    for model in (builtin, ours):
+        sum(o.square().mean() for o in model(X)).backward()
+    for (name, a), (_, b) in zip(ours.named_parameters(), builtin.named_parameters()):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-7, msg=name)
+
+
+def test_mmseg_hrnet_w18():
+    from mmseg.registry import MODELS
+    cfg = dict(type='HRNet', norm_cfg=dict(type='BN', requires_grad=True), norm_eval=False,
+               extra=w(18))
+    builtin = randomize(MODELS.build({**cfg, 'type': 'BuiltinHRNet'}), 4)
+    ours = MODELS.build(cfg)
+    assert isinstance(ours, HRNet) and ours.stage2[0].upsample.mode == 'bilinear'
+    compare(builtin, ours, X)
+
+
+def test_mmpose_hrnet_w32():
+    from mmpose.registry import MODELS
+    cfg = dict(type='HRNet', in_channels=3, extra=w(32))
+    builtin = randomize(MODELS.build({**cfg, 'type': 'BuiltinHRNet'}), 5)
+    ours = MODELS.build(cfg)
+    assert isinstance(ours, HRNet) and not ours.multiscale_output  # mmpose's default
+    compare(builtin, ours, X[..., :64, :48])  # a pose crop, 4:3
+    multi = copy.deepcopy(w(32))
+    multi['stage4']['multiscale_output'] = True
+    multi['upsample'] = dict(mode='bilinear', align_corners=False)
+    builtin = randomize(MODELS.build({**cfg, 'type': 'BuiltinHRNet', 'extra': multi}), 6)
+    compare(builtin, MODELS.build({**cfg, 'extra': multi}), X)
+
+
+def test_scoped_name_and_other_models_unaffected():
+    from mmdet.registry import MODELS as DET
+    from mmpose.registry import MODELS as POSE
+    from mmseg.registry import MODELS as SEG
+    generic = DET.build(dict(type='hrnet_mm.HRNet', arch='w18'))
+    assert type(generic) is HRNet and not generic.norm_eval
+    assert type(SEG.build(dict(type='hrnet_mm.HRFPN', in_channels=[8, 16],
+                               out_channels=8))) is HRFPN
+    for registry, cfg in [
+        (DET, dict(type='ResNet', depth=18)),
+        (SEG, dict(type='FCNHead', in_channels=8, channels=8, num_classes=3)),
+        (POSE, dict(type='HeatmapHead', in_channels=8, out_channels=17)),
+    ]:
+        assert registry.build(cfg) is not None
+    assert isinstance(POSE.build(dict(type='HRNet', extra=w(18))).eval()(X), tuple)
+    assert isinstance(SEG.build(dict(type='HRNet', extra=w(18))).eval()(X), list)
