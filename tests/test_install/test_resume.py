@@ -36,7 +36,7 @@ def make_runner(work_dir, max_iters, name, resume=False):
         model=TinyRegressor(), work_dir=str(work_dir), experiment_name=name,
         train_dataloader=loader,
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
-        param_scheduler=dict(type='MultiStepLR', milestones=[3], by_epoch=False),
+        param_scheduler=dict(type='MultiStepLR', milestones=[3], by_epoch=False, end=1000),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False),
                            logger=dict(type='LoggerHook', interval=1)),
