@@ -90,7 +90,9 @@ class BasicBlock(nn.Module):
         out = self.relu(getattr(self, self.norm1_name)(self.conv1(x)))
         out = getattr(self, self.norm2_name)(self.conv2(out))
         identity = x if self.downsample is None else self.downsample(x)
-        return out + identity
+        # In place: `out` is a fresh norm (or, BN folded, conv) output that no backward
+        # needs, so this saves allocating and zero-faulting one more activation.
+        return out.add_(identity)
 
     def forward(self, x):
         if self.with_cp and x.requires_grad:
@@ -130,7 +132,7 @@ class Bottleneck(nn.Module):
         out = self.relu(getattr(self, self.norm2_name)(self.conv2(out)))
         out = getattr(self, self.norm3_name)(self.conv3(out))
         identity = x if self.downsample is None else self.downsample(x)
-        return out + identity
+        return out.add_(identity)  # in place, as in BasicBlock
 
     def forward(self, x):
         if self.with_cp and x.requires_grad:
@@ -224,28 +226,55 @@ class HRModule(nn.Module):
         xs = [branch(x) for branch, x in zip(self.branches, xs)]
         if self.fuse_layers is None:
             return xs
-        fused = []
-        for i, paths in enumerate(self.fuse_layers):
-            size = xs[i].shape[-2:]
-            total = None
-            for j, path in enumerate(paths):
-                if j == i:
-                    term = xs[j]
-                elif j > i:
-                    term = self.upsample(path(xs[j]), size)
-                else:
-                    term = path(xs[j])
-                # Same summation order as the toolboxes (bitwise-equal results).  The second
-                # term allocates the output; later ones accumulate into it in place, which
-                # autograd allows because add's backward needs neither operand.
-                if j == 0:
-                    total = term
-                elif j == 1:
-                    total = total + term
-                else:
-                    total.add_(term)
-            fused.append(self.relu(total))
-        return fused
+        return [self.relu(self._fuse(i, paths, xs)) for i, paths in enumerate(self.fuse_layers)]
+
+    def _fuse(self, i: int, paths: nn.ModuleList, xs: List[torch.Tensor]) -> torch.Tensor:
+        """Sum of every branch's contribution to branch i.
+
+        Terms are added in the toolboxes' order j = 0, 1, ... (bitwise-equal results), into
+        a tensor this function owns: a fuse path's fresh output, never ``xs[i]`` itself,
+        which the other outputs still read.  Accumulating in place is legal for autograd
+        (add's backward needs neither operand; norm and conv backward need their inputs,
+        not their outputs) and saves one full-size allocation per term.
+        """
+        total, owned = None, False
+        for j, path in enumerate(paths):
+            term = xs[j] if j == i else path(xs[j])
+            if total is None:  # j == 0: the identity (i == 0) or a fresh downsampled term
+                total, owned = term, j != i
+            elif j > i:  # lower resolution, channels already matched: upsample and add
+                total, owned = self._add_upsampled(total, term, owned), True
+            else:  # j <= i, so total is a fresh downsampled term
+                total.add_(term)
+        return total
+
+    # Nearest upsampling by an exact integer factor s repeats each low-resolution pixel in
+    # an s x s block, so adding it equals broadcasting the low-resolution tensor into a
+    # (h, s, w, s) view of the sum, without materialising the upsampled tensor.  Measured
+    # (docs/benchmarks.md): faster in channels_last, where the innermost dimension stays
+    # the contiguous channels; slower in NCHW (an innermost loop of length s) and much
+    # slower under autograd (in-place on a view), so it is used only where it wins.
+    broadcast_nearest = True
+
+    def _add_upsampled(self, total: torch.Tensor, low: torch.Tensor, owned: bool):
+        n, c, h, w = low.shape
+        height, width = total.shape[-2:]
+        s = height // h
+        if (self.broadcast_nearest and self.upsample.mode == 'nearest'
+                and height == s * h and width == s * w
+                and not (torch.is_grad_enabled() and (total.requires_grad or low.requires_grad))
+                and total.is_contiguous(memory_format=torch.channels_last)):
+            spread = low[:, :, :, None, :, None]
+            if owned:
+                total.view(n, c, h, s, w, s).add_(spread)
+                return total
+            out = torch.empty_like(total)
+            torch.add(total.view(n, c, h, s, w, s), spread, out=out.view(n, c, h, s, w, s))
+            return out
+        up = self.upsample(low, (height, width))
+        # Not owned: `total` is xs[i]; add into the fresh upsampled tensor instead
+        # (a + b == b + a exactly in floating point).
+        return total.add_(up) if owned else up.add_(total)
 
 
 class HRNet(BaseModule):
