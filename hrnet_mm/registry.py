@@ -7,7 +7,12 @@ Precedence, after ``import hrnet_mm`` (``custom_imports=dict(imports=['hrnet_mm'
   mmdet's builds hrnet_mm's HRFPN.  This overrides the toolbox's own class.
 * ``'BuiltinHRNet'`` (and ``'BuiltinHRFPN'`` in mmdet) still build the toolbox's own copy.
 * ``'hrnet_mm.HRNet'`` / ``'hrnet_mm.HRFPN'`` build hrnet_mm's classes with hrnet_mm's own
-  defaults, from any registry and under any default scope.
+  defaults, from any registry and under any default scope; so do
+  ``'hrnet_mm.HRNetImageClassifier'`` / ``'hrnet_mm.HRNetClsHead'`` (ImageNet configs).
+* ``'FlipSwapSegTTAModel'`` in mmseg's registry: flip testing with left/right label
+  swapping (the LIP configs' ``tta_model``).  It is new, so it overrides nothing.
+
+Everything hrnet_mm registers anywhere is registered here, once, on ``import hrnet_mm``.
 """
 import importlib
 from typing import Dict, Optional
@@ -16,11 +21,12 @@ from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
 from .models import HRFPN, HRNet
+from .models.classifiers import HRNetClsHead, HRNetImageClassifier
 
 # mmengine resolves the 'hrnet_mm.' scope prefix by importing `hrnet_mm.registry`.
 MODELS = Registry('model', parent=MMENGINE_MODELS, scope='hrnet_mm', locations=['hrnet_mm.models'])
-MODELS.register_module(module=HRNet)
-MODELS.register_module(module=HRFPN)
+for _module in (HRNet, HRFPN, HRNetClsHead, HRNetImageClassifier):
+    MODELS.register_module(module=_module)
 
 _CONV_NORM_INIT = dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
 
@@ -63,11 +69,11 @@ def _override(registry: Registry, name: str, module: type) -> None:
 
 
 def register_into_toolboxes() -> Dict[str, bool]:
-    """Overrides HRNet/HRFPN in every installed toolbox; returns which were found.
+    """Registers hrnet_mm's classes into every installed toolbox (idempotent).
 
-    The toolbox's model package is imported first: its registry would otherwise import
-    it lazily at the first build, and its own ``@register_module`` would then clash with
-    (or silently replace) ours.
+    Returns which toolboxes were found.  The toolbox's model package is imported first:
+    its registry would otherwise import it lazily at the first build, and its own
+    ``@register_module`` would then clash with (or silently replace) ours.
     """
     found = {}
     for scope, variant in _VARIANTS.items():
@@ -80,5 +86,11 @@ def register_into_toolboxes() -> Dict[str, bool]:
         _override(registry, 'HRNet', variant)
         if scope == 'mmdet':
             _override(registry, 'HRFPN', HRFPN)
+        if scope == 'mmseg':
+            # mmseg's datasets too: the LIP configs use its own LIPDataset.
+            importlib.import_module('mmseg.datasets')
+            from .models.segmentors import FlipSwapSegTTAModel
+            registry.register_module(name='FlipSwapSegTTAModel', module=FlipSwapSegTTAModel,
+                                     force=True)
         found[scope] = True
     return found

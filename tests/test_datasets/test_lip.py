@@ -18,7 +18,7 @@ pytest.importorskip('mmseg')
 import hrnet_mm  # noqa: E402,F401  (shims + HRNet registration)
 from hrnet_mm.datasets.lip import (  # noqa: E402
     LIP_CLASSES, LIP_FLIP_PAIRS, LIPDataset, left_right_pairs)
-from hrnet_mm.models.segmentors import register_seg_extras  # noqa: E402
+from hrnet_mm.registry import register_into_toolboxes  # noqa: E402
 from hrnet_mm.models.segmentors.flip_swap_tta import (  # noqa: E402
     FlipSwapSegTTAModel, swap_channel_pairs)
 
@@ -26,11 +26,6 @@ REPO = Path(__file__).resolve().parents[2]
 LIP_CONFIG = REPO / 'configs/segmentation/fcn_hrnetv2-w48_4xb10-110k_lip-473x473.py'
 TRAIN_IMG = 'TrainVal_images/train_images'
 TRAIN_ANN = 'TrainVal_parsing_annotations/train_segmentations'
-
-
-@pytest.fixture(scope='module', autouse=True)
-def registered():
-    assert register_seg_extras() is True
 
 
 @pytest.fixture(scope='module')
@@ -68,7 +63,7 @@ def test_classes_and_pairs():
 def test_registration_is_idempotent_and_keeps_mmseg_lip():
     import mmseg.datasets
     from mmseg.registry import DATASETS, MODELS
-    assert register_seg_extras() is True  # second call: no error, same classes
+    assert register_into_toolboxes()['mmseg']  # a second call: no error, same classes
     assert LIPDataset is mmseg.datasets.LIPDataset  # the toolbox's class, re-exported
     assert DATASETS.get('LIPDataset') is mmseg.datasets.LIPDataset
     assert MODELS.get('FlipSwapSegTTAModel') is FlipSwapSegTTAModel
