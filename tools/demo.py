@@ -1,0 +1,125 @@
+#!/usr/bin/env python
+"""Run a trained model on one image and draw its predictions to a PNG.
+
+The config's ``default_scope`` picks the toolbox and its own inference API and
+visualizer: boxes/masks (mmdet), a class map (mmseg) or keypoints (mmpose, top-down on
+the whole image).
+
+Examples::
+
+    python tools/demo.py configs/demo/faster-rcnn_hrnetv2p-w18_demo.py \\
+        work_dirs/faster-rcnn_hrnetv2p-w18_demo/iter_100.pth data/demo/det/images/x.jpg \\
+        --out out.png
+    python tools/demo.py CONFIG CKPT IMAGE --out out.png --device cuda:0 --score-thr 0.5
+
+Pass ``none`` as CHECKPOINT to draw the predictions of a randomly initialised model
+(only useful to check the pipeline).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+
+def parse_args(argv=None):
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file, or "none"')
+    parser.add_argument('image', help='image file')
+    parser.add_argument('--out', required=True, help='output image (PNG)')
+    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument('--score-thr', type=float, default=0.3,
+                        help='draw boxes/keypoints scoring at least this')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value pairs')
+    return parser.parse_args(argv)
+
+
+def _visualizer(model, scope):
+    from mmengine.registry import VISUALIZERS
+    vis_cfg = model.cfg.get('visualizer', None)
+    if vis_cfg is None:
+        default = {'mmdet': 'DetLocalVisualizer', 'mmseg': 'SegLocalVisualizer',
+                   'mmpose': 'PoseLocalVisualizer'}[scope]
+        vis_cfg = dict(type=default, vis_backends=[dict(type='LocalVisBackend')])
+    vis_cfg = dict(vis_cfg, name=f'hrnet_mm_demo_{os.getpid()}', save_dir=None)
+    vis_cfg.pop('vis_backends', None)  # draw to an array only; no work_dir output
+    return VISUALIZERS.build(vis_cfg)
+
+
+def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
+             cfg_options=None) -> str:
+    """Draws ``image``'s predictions to ``out``; returns ``out``."""
+    import mmcv
+    from mmengine.config import Config
+
+    from hrnet_mm.tools_lib import init_toolbox, read_image
+
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    scope = init_toolbox(cfg)
+    img_bgr = read_image(image)
+    if checkpoint is not None and not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
+    img_rgb = mmcv.bgr2rgb(img_bgr)
+    out_dir = osp.dirname(osp.abspath(out))
+    os.makedirs(out_dir, exist_ok=True)
+
+    if scope == 'mmdet':
+        from mmdet.apis import inference_detector, init_detector
+        model = init_detector(cfg, checkpoint, device=device)
+        result = inference_detector(model, img_bgr)
+        visualizer = _visualizer(model, scope)
+        visualizer.dataset_meta = model.dataset_meta
+        visualizer.add_datasample('result', img_rgb, data_sample=result, draw_gt=False,
+                                  show=False, pred_score_thr=score_thr, out_file=out)
+    elif scope == 'mmseg':
+        from mmseg.apis import inference_model, init_model
+        model = init_model(cfg, checkpoint, device=device)
+        result = inference_model(model, img_bgr)
+        visualizer = _visualizer(model, scope)
+        visualizer.dataset_meta = model.dataset_meta
+        visualizer.add_datasample('result', img_rgb, data_sample=result, draw_gt=False,
+                                  show=False, out_file=out)
+    else:  # mmpose: top-down on the whole image
+        from mmpose.apis import inference_topdown
+        from mmpose.apis import init_model as init_pose_model
+        from mmpose.structures import merge_data_samples
+        model = init_pose_model(cfg, checkpoint, device=device)
+        results = inference_topdown(model, img_bgr)
+        result = merge_data_samples(results)
+        visualizer = _visualizer(model, scope)
+        visualizer.set_dataset_meta(model.dataset_meta)
+        visualizer.add_datasample('result', img_rgb, data_sample=result, draw_gt=False,
+                                  draw_bbox=True, show=False, kpt_thr=score_thr,
+                                  out_file=out)
+    if not osp.isfile(out):
+        raise RuntimeError(f'the visualizer did not write {out!r}')
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    checkpoint = None if args.checkpoint.lower() == 'none' else args.checkpoint
+    if checkpoint is None:
+        print('warning: no checkpoint, drawing a randomly initialised model',
+              file=sys.stderr)
+    try:
+        out = run_demo(args.config, checkpoint, args.image, args.out, args.device,
+                       args.score_thr, args.cfg_options)
+    except (FileNotFoundError, IsADirectoryError, ValueError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    print(f'predictions drawn to {out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,105 @@
+#!/usr/bin/env python
+"""Evaluate a checkpoint of a detection, segmentation or pose config.
+
+The config's ``default_scope`` (mmdet, mmseg or mmpose) picks the toolbox; testing runs
+through mmengine's Runner and the config's own test evaluator (e.g. CocoMetric), and the
+metrics are printed by mmengine's logger.
+
+Examples::
+
+    python tools/test.py configs/demo/faster-rcnn_hrnetv2p-w18_demo.py \\
+        work_dirs/faster-rcnn_hrnetv2p-w18_demo/iter_100.pth
+    python tools/test.py CONFIG CKPT --out results.pkl     # also dump the predictions
+    bash tools/dist_test.sh CONFIG CKPT 8
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+
+def parse_args(argv=None):
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save the evaluation logs '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument('--out', type=str,
+                        help='dump the predictions to this pickle file (.pkl) for '
+                        'offline evaluation')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value pairs such as '
+        'test_dataloader.dataset.data_root=data/coco/')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+        parser.error('--out must be a .pkl or .pickle file')
+    return args
+
+
+def build_cfg(args):
+    from mmengine.config import Config
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    return cfg
+
+
+def dump_metric(scope: str, out_file: str):
+    """The toolbox's "dump predictions" metric (mmdet's also RLE-encodes masks)."""
+    if scope == 'mmdet':
+        from mmdet.evaluation import DumpDetResults
+        return DumpDetResults(out_file_path=out_file)
+    from mmengine.evaluator import DumpResults
+    return DumpResults(out_file_path=out_file)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from hrnet_mm.tools_lib import DatasetNotFoundError, check_data_roots, init_toolbox
+    if not osp.isfile(args.checkpoint):
+        print(f'error: checkpoint {args.checkpoint!r} does not exist', file=sys.stderr)
+        return 2
+    cfg = build_cfg(args)
+    scope = init_toolbox(cfg)
+    try:
+        check_data_roots(cfg, 'test', config_path=args.config)
+    except DatasetNotFoundError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+    if args.out is not None:
+        out_dir = osp.dirname(osp.abspath(args.out))
+        os.makedirs(out_dir, exist_ok=True)
+        runner.test_evaluator.metrics.append(dump_metric(scope, args.out))
+    metrics = runner.test()
+    if args.out is not None:
+        print(f'predictions dumped to {args.out}')
+    return 0 if metrics is not None else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

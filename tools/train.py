@@ -1,0 +1,124 @@
+#!/usr/bin/env python
+"""Train a detection, segmentation or pose model with an hrnet_mm/OpenMMLab config.
+
+The config's ``default_scope`` (mmdet, mmseg or mmpose) picks the toolbox; training runs
+through mmengine's Runner exactly as the toolbox's own ``tools/train.py`` does.
+
+Examples::
+
+    python tools/train.py configs/demo/faster-rcnn_hrnetv2p-w18_demo.py
+    python tools/train.py CONFIG --work-dir work_dirs/x --amp --auto-scale-lr
+    python tools/train.py CONFIG --resume                # latest checkpoint in work_dir
+    python tools/train.py CONFIG --resume work_dirs/x/epoch_3.pth
+    bash tools/dist_train.sh CONFIG 8                    # 8 GPUs, --launcher pytorch
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO_ROOT not in sys.path:
+    sys.path.insert(0, REPO_ROOT)
+
+
+def parse_args(argv=None):
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from this checkpoint; with no value, resume from the latest '
+        'checkpoint in the work_dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed-precision training (AmpOptimWrapper)')
+    parser.add_argument(
+        '--auto-scale-lr', action='store_true',
+        help='scale the lr by (GPUs x batch size) / auto_scale_lr.base_batch_size')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value pairs such as '
+        'train_cfg.max_iters=2 model.backbone.init_cfg=None; lists as a=[1,2] '
+        'or a=1,2 (quote the whole pair if it has spaces)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch>=2.0) or --local_rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def build_cfg(args):
+    """The config with the command line applied (mmdet 3.x tools/train.py semantics)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    # work_dir priority: CLI > config > ./work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+
+    if args.amp:
+        optim_wrapper = cfg.get('optim_wrapper', None)
+        if optim_wrapper is None:
+            raise ValueError('--amp needs an optim_wrapper in the config')
+        if optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+            print('AMP training is already enabled in the config.', file=sys.stderr)
+        else:
+            optim_wrapper.type = 'AmpOptimWrapper'
+            optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+    if args.auto_scale_lr:
+        scale = cfg.get('auto_scale_lr', None)
+        if not scale or 'base_batch_size' not in scale:
+            raise ValueError(
+                '--auto-scale-lr needs `auto_scale_lr = dict(enable=False, '
+                'base_batch_size=N)` in the config (N = the total batch size the lr '
+                'was tuned for)')
+        scale.enable = True
+
+    # resume priority: explicit checkpoint > auto-resume (latest in work_dir)
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    return cfg
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from hrnet_mm.tools_lib import DatasetNotFoundError, check_data_roots, init_toolbox
+    cfg = build_cfg(args)
+    init_toolbox(cfg)
+    try:
+        check_data_roots(cfg, 'train', config_path=args.config)
+    except DatasetNotFoundError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
+        print(f'error: --resume checkpoint {args.resume!r} does not exist', file=sys.stderr)
+        return 2
+
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+    runner.train()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
