@@ -1,0 +1,1 @@
+"""Model analysis tools (complexity against the papers)."""
