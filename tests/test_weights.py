@@ -153,6 +153,7 @@ def official_head_forward(ckpt, feats):
 
 
 def test_official_segmentation_checkpoint_converts_into_mmseg_fcn(tmp_path):
+    from mmengine.registry import DefaultScope
     from mmseg.registry import MODELS
     source = reference('w18_small_v1', seed=3).eval()
     ckpt = official_segmentation_checkpoint(source)
@@ -163,13 +164,16 @@ def test_official_segmentation_checkpoint_converts_into_mmseg_fcn(tmp_path):
                           str(dst), '--source', 'official-seg'], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     c = sum(source.out_channels)
-    segmentor = MODELS.build(dict(
-        type='EncoderDecoder', data_preprocessor=None,
-        backbone=dict(type='HRNet', arch='w18_small_v1'),
-        decode_head=dict(type='FCNHead', in_channels=source.out_channels, in_index=(0, 1, 2, 3),
-                         channels=c, input_transform='resize_concat', kernel_size=1, num_convs=1,
-                         concat_input=False, dropout_ratio=-1, num_classes=5,
-                         norm_cfg=dict(type='BN', requires_grad=True), align_corners=False)))
+    with DefaultScope.overwrite_default_scope('mmseg'):  # not a scope an earlier test left
+        segmentor = MODELS.build(dict(
+            type='EncoderDecoder', data_preprocessor=None,
+            backbone=dict(type='HRNet', arch='w18_small_v1'),
+            decode_head=dict(type='FCNHead', in_channels=source.out_channels,
+                             in_index=(0, 1, 2, 3), channels=c,
+                             input_transform='resize_concat', kernel_size=1, num_convs=1,
+                             concat_input=False, dropout_ratio=-1, num_classes=5,
+                             norm_cfg=dict(type='BN', requires_grad=True),
+                             align_corners=False)))
     state = torch.load(dst, weights_only=False)['state_dict']
     segmentor.load_state_dict(state, strict=True)
     segmentor.eval()

@@ -6,15 +6,28 @@ same config arguments, and outputs must agree to 1e-5 relative, in eval and trai
 on a non-square input.
 """
 import copy
+import importlib
 
-import pytest
 import torch
+from mmengine.registry import DefaultScope
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import hrnet_mm  # noqa: F401  (registers into the toolboxes)
 from hrnet_mm.models import HRFPN, HRNet
 
 RTOL = 1e-5
+
+
+def build(scope, cfg):
+    """Builds ``cfg`` from toolbox ``scope``'s registry under that scope.
+
+    mmengine builds from the registry of the *current default scope*, and a Runner
+    earlier in the same process leaves its scope behind; making it explicit keeps these
+    tests independent of what ran before them.
+    """
+    registry = importlib.import_module(f'{scope}.registry').MODELS
+    with DefaultScope.overwrite_default_scope(scope):
+        return registry.build(cfg)
 
 
 def w(c):
@@ -71,19 +84,18 @@ X = torch.randn(2, 3, 96, 160, generator=torch.Generator().manual_seed(0))
 
 
 def test_mmdet_hrnetv2p_w32_and_hrfpn():
-    from mmdet.registry import MODELS
     cfg = dict(type='HRNet', extra=w(32))
-    builtin = randomize(MODELS.build({**cfg, 'type': 'BuiltinHRNet'}), 0)
-    ours = MODELS.build(cfg)
+    builtin = randomize(build('mmdet', {**cfg, 'type': 'BuiltinHRNet'}), 0)
+    ours = build('mmdet', cfg)
     assert isinstance(ours, HRNet) and ours.norm_eval  # mmdet's default
     compare(builtin, ours, X)
     # train mode with batch statistics, as fine-tuning with norm_eval=False runs
-    builtin_bn = randomize(MODELS.build({**cfg, 'type': 'BuiltinHRNet', 'norm_eval': False}), 1)
-    compare(builtin_bn, MODELS.build({**cfg, 'norm_eval': False}), X)
+    builtin_bn = randomize(build('mmdet', {**cfg, 'type': 'BuiltinHRNet', 'norm_eval': False}), 1)
+    compare(builtin_bn, build('mmdet', {**cfg, 'norm_eval': False}), X)
 
     neck_cfg = dict(type='HRFPN', in_channels=[32, 64, 128, 256], out_channels=256)
-    builtin_neck = randomize(MODELS.build({**neck_cfg, 'type': 'BuiltinHRFPN'}), 2)
-    our_neck = MODELS.build(neck_cfg)
+    builtin_neck = randomize(build('mmdet', {**neck_cfg, 'type': 'BuiltinHRFPN'}), 2)
+    our_neck = build('mmdet', neck_cfg)
     assert isinstance(our_neck, HRFPN)
     builtin.eval()
     with torch.no_grad():
@@ -92,11 +104,10 @@ def test_mmdet_hrnetv2p_w32_and_hrfpn():
 
 
 def test_mmdet_gradients_match():
-    from mmdet.registry import MODELS
     cfg = dict(type='HRNet', extra=w(18), norm_eval=False)
-    builtin = randomize(MODELS.build({**cfg, 'type': 'BuiltinHRNet'}), 3)
+    builtin = randomize(build('mmdet', {**cfg, 'type': 'BuiltinHRNet'}), 3)
     assert builtin.train() is None  # mmdet's train() returns None; ours returns the module
-    ours = MODELS.build(cfg).train()
+    ours = build('mmdet', cfg).train()
     ours.load_state_dict(builtin.state_dict(), strict=True)
     for model in (builtin, ours):
         sum(o.square().mean() for o in model(X)).backward()
@@ -105,42 +116,37 @@ def test_mmdet_gradients_match():
 
 
 def test_mmseg_hrnet_w18():
-    from mmseg.registry import MODELS
     cfg = dict(type='HRNet', norm_cfg=dict(type='BN', requires_grad=True), norm_eval=False,
                extra=w(18))
-    builtin = randomize(MODELS.build({**cfg, 'type': 'BuiltinHRNet'}), 4)
-    ours = MODELS.build(cfg)
+    builtin = randomize(build('mmseg', {**cfg, 'type': 'BuiltinHRNet'}), 4)
+    ours = build('mmseg', cfg)
     assert isinstance(ours, HRNet) and ours.stage2[0].upsample.mode == 'bilinear'
     compare(builtin, ours, X)
 
 
 def test_mmpose_hrnet_w32():
-    from mmpose.registry import MODELS
     cfg = dict(type='HRNet', in_channels=3, extra=w(32))
-    builtin = randomize(MODELS.build({**cfg, 'type': 'BuiltinHRNet'}), 5)
-    ours = MODELS.build(cfg)
+    builtin = randomize(build('mmpose', {**cfg, 'type': 'BuiltinHRNet'}), 5)
+    ours = build('mmpose', cfg)
     assert isinstance(ours, HRNet) and not ours.multiscale_output  # mmpose's default
     compare(builtin, ours, torch.randn(2, 3, 128, 96))  # a pose crop, 4:3
     multi = copy.deepcopy(w(32))
     multi['stage4']['multiscale_output'] = True
     multi['upsample'] = dict(mode='bilinear', align_corners=False)
-    builtin = randomize(MODELS.build({**cfg, 'type': 'BuiltinHRNet', 'extra': multi}), 6)
-    compare(builtin, MODELS.build({**cfg, 'extra': multi}), X)
+    builtin = randomize(build('mmpose', {**cfg, 'type': 'BuiltinHRNet', 'extra': multi}), 6)
+    compare(builtin, build('mmpose', {**cfg, 'extra': multi}), X)
 
 
 def test_scoped_name_and_other_models_unaffected():
-    from mmdet.registry import MODELS as DET
-    from mmpose.registry import MODELS as POSE
-    from mmseg.registry import MODELS as SEG
-    generic = DET.build(dict(type='hrnet_mm.HRNet', arch='w18'))
+    generic = build('mmdet', dict(type='hrnet_mm.HRNet', arch='w18'))
     assert type(generic) is HRNet and not generic.norm_eval
-    assert type(SEG.build(dict(type='hrnet_mm.HRFPN', in_channels=[8, 16],
-                               out_channels=8))) is HRFPN
-    for registry, cfg in [
-        (DET, dict(type='ResNet', depth=18)),
-        (SEG, dict(type='FCNHead', in_channels=8, channels=8, num_classes=3)),
-        (POSE, dict(type='HeatmapHead', in_channels=8, out_channels=17)),
+    assert type(build('mmseg', dict(type='hrnet_mm.HRFPN', in_channels=[8, 16],
+                                    out_channels=8))) is HRFPN
+    for scope, cfg in [
+        ('mmdet', dict(type='ResNet', depth=18)),
+        ('mmseg', dict(type='FCNHead', in_channels=8, channels=8, num_classes=3)),
+        ('mmpose', dict(type='HeatmapHead', in_channels=8, out_channels=17)),
     ]:
-        assert registry.build(cfg) is not None
-    assert isinstance(POSE.build(dict(type='HRNet', extra=w(18))).eval()(X), tuple)
-    assert isinstance(SEG.build(dict(type='HRNet', extra=w(18))).eval()(X), list)
+        assert build(scope, cfg) is not None
+    assert isinstance(build('mmpose', dict(type='HRNet', extra=w(18))).eval()(X), tuple)
+    assert isinstance(build('mmseg', dict(type='HRNet', extra=w(18))).eval()(X), list)
