@@ -1,19 +1,32 @@
 """Compatibility shims for the OpenMMLab toolboxes on current torch and numpy.
 
+Also what training needs to survive a kill at any moment (atomic checkpoints, resume
+that never picks a half-written one).
+
 Applied once, on ``import hrnet_mm``.  Nothing in site-packages is edited: each shim
 re-registers or wraps one entry point, and each names the upstream problem it works
 around.  Remove a shim when the pinned upstream version fixes it.
 """
+import glob
+import os
 import os.path as osp
 import pickle
+import re
 import zipfile
 
 import torch
+from mmengine.fileio.backends.local_backend import LocalBackend
+from mmengine.hooks import CheckpointHook
+from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
 class CheckpointLoadError(RuntimeError):
     """A checkpoint file exists but cannot be read."""
+
+
+class CheckpointNotFoundError(FileNotFoundError):
+    """A checkpoint the run asked for is not there."""
 
 
 def torch_load_trusted(filename: str, map_location=None):
@@ -27,7 +40,7 @@ def torch_load_trusted(filename: str, map_location=None):
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint {filename!r} does not exist; check the path '
+        raise CheckpointNotFoundError(f'checkpoint {filename!r} does not exist; check the path '
                                 '(load_from / --resume / init_cfg.checkpoint)')
     try:
         return torch.load(filename, map_location=map_location, weights_only=False)
@@ -44,3 +57,141 @@ def _load_from_local(filename, map_location):
 
 
 CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)
+
+
+# -- checkpoints survive a kill at any moment -------------------------------------------
+
+def _tmp_name(filepath: str) -> str:
+    return f'{filepath}.tmp-{os.getpid()}'
+
+
+def atomic_write_bytes(data: bytes, filepath: str) -> None:
+    """Writes ``filepath`` so that it holds either its old content or all of ``data``."""
+    filepath = str(filepath)
+    folder = osp.dirname(osp.abspath(filepath))
+    os.makedirs(folder, exist_ok=True)
+    tmp = _tmp_name(filepath)
+    with open(tmp, 'wb') as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, filepath)
+    # Leftovers of earlier writers of this file that were killed mid-write.
+    for stale in glob.glob(glob.escape(filepath) + '.tmp-*'):
+        try:
+            os.remove(stale)
+        except OSError:
+            pass
+
+
+def _atomic_put(self, obj: bytes, filepath) -> None:
+    """Shim 2 -- mmengine 0.10.7 ``save_checkpoint`` hands the serialised checkpoint to
+    ``LocalBackend.put``, which opens the final ``iter_N.pth`` with ``'wb'`` and writes in
+    place: a run killed mid-save (OOM killer, preemption, Ctrl-C twice) leaves a truncated
+    checkpoint under the real name.  Writing a temporary file and ``os.replace``-ing it
+    makes every local ``put`` all-or-nothing."""
+    atomic_write_bytes(obj, filepath)
+
+
+LocalBackend.put = _atomic_put
+
+
+class _DeferredRemoval:
+    """A file backend whose ``remove``/``rmtree`` wait until :meth:`flush`."""
+
+    def __init__(self, backend):
+        self._backend = backend
+        self.pending = []
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+    def remove(self, path):
+        self.pending.append((self._backend.remove, path))
+
+    def rmtree(self, path):
+        self.pending.append((self._backend.rmtree, path))
+
+    def flush(self):
+        for remove, path in self.pending:
+            remove(path)
+
+
+_upstream_save_checkpoint_with_step = CheckpointHook._save_checkpoint_with_step
+
+
+def _save_then_remove_old(self, runner, step, meta):
+    """Shim 3 -- mmengine 0.10.7 ``CheckpointHook._save_checkpoint_with_step`` deletes the
+    checkpoints beyond ``max_keep_ckpts`` *before* writing the new one.  A run killed
+    during that write is left with no complete checkpoint at all (with
+    ``max_keep_ckpts=1`` the only one was just deleted) and ``last_checkpoint`` naming a
+    deleted file.  The old checkpoints are now removed only after the new one is saved."""
+    backend = self.file_backend
+    deferred = _DeferredRemoval(backend)
+    self.file_backend = deferred
+    try:
+        _upstream_save_checkpoint_with_step(self, runner, step, meta)
+    finally:
+        self.file_backend = backend
+    deferred.flush()
+
+
+CheckpointHook._save_checkpoint_with_step = _save_then_remove_old
+
+_CKPT_NAME = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
+
+
+def is_complete_checkpoint(path: str) -> bool:
+    """False for a missing, empty or truncated checkpoint file (cheap: reads the tail).
+
+    ``torch.save`` writes a zip archive whose central directory is at the very end, so a
+    file cut short anywhere is not a valid zip.  Legacy (non-zip) pickles are accepted.
+    """
+    if not osp.isfile(path):
+        return False
+    with open(path, 'rb') as f:
+        head = f.read(4)
+    if head.startswith(b'PK'):
+        return zipfile.is_zipfile(path)
+    return len(head) > 0
+
+
+def find_latest_checkpoint(path: str):
+    """Shim 4 -- mmengine 0.10.7 ``find_latest_checkpoint`` returns whatever the
+    ``last_checkpoint`` file names, even a checkpoint that was deleted or cut short, or an
+    empty string when that file itself was being rewritten at the kill; ``--resume`` then
+    fails.  Here the named checkpoint is used only if it is complete; otherwise the
+    newest complete ``iter_*/epoch_*.pth`` in the work_dir is resumed, with a warning."""
+    pointer = osp.join(path, 'last_checkpoint')
+    named = None
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            named = f.read().strip() or None
+    if named and ('://' in named or is_complete_checkpoint(named)):
+        return named
+    numbered = []
+    for name in os.listdir(path) if osp.isdir(path) else []:
+        match = _CKPT_NAME.match(name)
+        if match:
+            numbered.append((int(match.group(1)), osp.join(path, name)))
+    for _, candidate in sorted(numbered, reverse=True):
+        if is_complete_checkpoint(candidate):
+            if named or osp.isfile(pointer):
+                print_log(f'{pointer} names {named!r}, which is missing or incomplete (a run '
+                          f'killed while saving?); resuming from {candidate} instead.',
+                          logger='current', level=30)
+            return candidate
+    if named is None:
+        print_log('Did not find last_checkpoint to be resumed.', logger='current')
+    return named  # None: start from scratch; a broken name: loading says what is wrong
+
+
+def _install_find_latest_checkpoint():
+    import mmengine.runner as runner_pkg
+    import mmengine.runner.checkpoint as checkpoint_mod
+    import mmengine.runner.runner as runner_mod
+    for module in (runner_pkg, checkpoint_mod, runner_mod):
+        module.find_latest_checkpoint = find_latest_checkpoint
+
+
+_install_find_latest_checkpoint()
