@@ -1,7 +1,7 @@
 """Compatibility shims for the OpenMMLab toolboxes on current torch and numpy.
 
 Also what training needs to survive a kill at any moment (atomic checkpoints, resume
-that never picks a half-written one).
+that never picks a half-written one) and to run ``--launcher pytorch`` on CPU processes.
 
 Applied once, on ``import hrnet_mm``.  Nothing in site-packages is edited: each shim
 re-registers or wraps one entry point, and each names the upstream problem it works
@@ -14,10 +14,12 @@ import pickle
 import re
 import zipfile
 
+import mmengine.dist.utils as dist_utils
 import torch
 from mmengine.fileio.backends.local_backend import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
+from mmengine.model import MMDistributedDataParallel
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
@@ -195,3 +197,51 @@ def _install_find_latest_checkpoint():
 
 
 _install_find_latest_checkpoint()
+
+
+# -- distributed training on machines without CUDA -------------------------------------
+class DistBackendError(RuntimeError):
+    """The configured torch.distributed backend cannot run on this machine."""
+
+
+def check_dist_backend(backend: str) -> None:
+    """Raises :class:`DistBackendError` for NCCL on a machine without CUDA."""
+    if str(backend).lower() == 'nccl' and not torch.cuda.is_available():
+        raise DistBackendError(
+            "env_cfg.dist_cfg.backend='nccl' needs CUDA GPUs and this machine has none. "
+            'To train/test on CPU processes add: --cfg-options '
+            'env_cfg.dist_cfg.backend=gloo')
+
+
+_upstream_init_dist_pytorch = dist_utils._init_dist_pytorch
+
+
+def _init_dist_pytorch(backend, init_backend='torch', **kwargs) -> None:
+    """Shim 5 -- mmengine 0.10.7 ``_init_dist_pytorch`` calls ``torch.cuda.set_device``
+    unconditionally, so ``--launcher pytorch`` dies with "Found no NVIDIA driver" on a
+    CPU-only machine even with the gloo backend.  Without CUDA, the process group is
+    created directly (and NCCL is refused with the fix)."""
+    if torch.cuda.is_available() or init_backend != 'torch':
+        return _upstream_init_dist_pytorch(backend, init_backend=init_backend, **kwargs)
+    check_dist_backend(backend)
+    torch.distributed.init_process_group(backend=backend, **kwargs)
+
+
+dist_utils._init_dist_pytorch = _init_dist_pytorch
+
+_upstream_ddp_init = MMDistributedDataParallel.__init__
+
+
+def _ddp_init(self, module, detect_anomalous_params: bool = False, **kwargs):
+    """Shim 6 -- mmengine 0.10.7 ``Runner.wrap_model`` always passes
+    ``device_ids=[LOCAL_RANK]``; torch's DDP rejects device_ids for a module on the CPU
+    ("device_ids ... only work with single-device/multiple-device GPU modules").  For a
+    CPU module they are dropped, which is what DDP expects there."""
+    if kwargs.get('device_ids') and not any(p.is_cuda for p in module.parameters()):
+        kwargs['device_ids'] = None
+        kwargs['output_device'] = None
+    _upstream_ddp_init(self, module, detect_anomalous_params=detect_anomalous_params,
+                       **kwargs)
+
+
+MMDistributedDataParallel.__init__ = _ddp_init
