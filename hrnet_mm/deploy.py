@@ -1,0 +1,292 @@
+"""Inference deployment: BN folding, fast CPU/GPU inference modes, ONNX export.
+
+* :func:`fold_bn` -- an inference copy of any model (hrnet_mm's HRNet and HRFPN, toolbox
+  backbones, whole mmdet/mmseg/mmpose models, timm) with every Conv+BN pair folded into
+  the conv.
+* :func:`optimize_for_inference` -- hrnet_mm's fastest measured inference mode: folded BN,
+  channels_last and, optionally, ``torch.jit.freeze`` (CPU) or ``torch.compile``.
+  ``docs/benchmarks.md`` holds the measurements behind the choice of default.
+* :func:`export_onnx` / :func:`verify_onnx` -- ONNX export (backbone, or a whole
+  segmentor in tensor mode via :class:`TensorModeWrapper`) checked with onnxruntime.
+"""
+import copy
+from typing import Callable, List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.conv import _ConvNd, _ConvTransposeNd
+
+__all__ = ['fold_bn', 'fold_conv_bn_', 'optimize_for_inference', 'TensorModeWrapper',
+           'export_onnx', 'verify_onnx', 'INFERENCE_BACKENDS']
+
+INFERENCE_BACKENDS = ('eager', 'jit', 'compile')
+
+
+# -- BN folding ---------------------------------------------------------------------------
+@torch.no_grad()
+def fold_conv_bn_(conv: _ConvNd, bn: _BatchNorm) -> None:
+    """Folds an eval-mode BN into the conv that feeds it (in place on ``conv``).
+
+    ``bn(conv(x)) = g * (W x + b - mean) / sqrt(var + eps) + beta`` becomes a conv with
+    ``W' = W * g / sqrt(var + eps)`` (per output channel) and ``b' = (b - mean) * g /
+    sqrt(var + eps) + beta``.  Computed in float64, stored in the conv's dtype.
+    """
+    if bn.running_mean is None or bn.running_var is None:
+        raise ValueError(f'fold_bn: {type(bn).__name__} has no running statistics '
+                         '(track_running_stats=False); it cannot be folded')
+    if conv.weight.shape[1 if isinstance(conv, _ConvTransposeNd) else 0] * \
+            (conv.groups if isinstance(conv, _ConvTransposeNd) else 1) != bn.num_features:
+        raise ValueError(f'fold_bn: conv with {conv.weight.shape} does not feed a BN of '
+                         f'{bn.num_features} features')
+    weight = conv.weight.double()
+    scale = bn.running_var.double().add(bn.eps).rsqrt()
+    if bn.weight is not None:
+        scale = scale * bn.weight.double()
+    shift = -bn.running_mean.double() * scale
+    if bn.bias is not None:
+        shift = shift + bn.bias.double()
+    if conv.bias is not None:
+        shift = shift + conv.bias.double() * scale
+    if isinstance(conv, _ConvTransposeNd):  # weight: (in, out / groups, k...)
+        g = conv.groups
+        w = weight.reshape(g, weight.shape[0] // g, *weight.shape[1:])
+        w = w * scale.reshape(g, 1, -1, *[1] * (weight.dim() - 2))
+        weight = w.reshape(weight.shape)
+    else:  # weight: (out, in / groups, k...)
+        weight = weight * scale.reshape(-1, *[1] * (weight.dim() - 1))
+    conv.weight.copy_(weight.to(conv.weight.dtype))
+    if conv.bias is None:
+        conv.bias = nn.Parameter(shift.to(conv.weight.dtype), requires_grad=False)
+    else:
+        conv.bias.copy_(shift.to(conv.bias.dtype))
+
+
+def _norm_for(parent: nn.Module, conv_name: str) -> Optional[str]:
+    """Name of the BN child that directly normalises child ``conv_name`` in ``parent``.
+
+    Only pairings whose dataflow is known are accepted:
+
+    * ``nn.Sequential``: a conv immediately followed by a BN;
+    * mmcv ``ConvModule``: ``conv`` and its norm when ``order`` puts the norm right after
+      the conv;
+    * the residual-block / stem naming used by hrnet_mm, the toolboxes, torchvision and
+      timm: ``convK`` feeds ``bnK`` or ``normK`` (or the norm named by ``normK_name``).
+    """
+    children = dict(parent.named_children())
+    if isinstance(parent, nn.Sequential):
+        names = list(children)
+        k = names.index(conv_name)
+        if k + 1 < len(names) and isinstance(children[names[k + 1]], _BatchNorm):
+            return names[k + 1]
+        return None
+    order = getattr(parent, 'order', None)
+    if conv_name == 'conv' and isinstance(order, tuple) and getattr(parent, 'with_norm', False):
+        if 'norm' in order and order.index('norm') == order.index('conv') + 1:
+            name = getattr(parent, 'norm_name', None)
+            return name if isinstance(children.get(name), _BatchNorm) else None
+        return None
+    if conv_name.startswith('conv') and conv_name[4:].isdigit():
+        k = conv_name[4:]
+        for name in (getattr(parent, f'norm{k}_name', None), f'bn{k}', f'norm{k}'):
+            if name is not None and isinstance(children.get(name), _BatchNorm):
+                return name
+    return None
+
+
+def fold_bn(model: nn.Module, inplace: bool = False) -> nn.Module:
+    """Returns an eval-mode copy of ``model`` with every Conv+BN pair folded.
+
+    Works recursively on any module tree (HRNet, HRFPN, whole toolbox models); each folded
+    BN is replaced by ``nn.Identity`` and its conv gains a bias.  BNs whose input is not
+    known to be a conv's output (see ``_norm_for``) stay as they are, in eval mode.  The
+    result is for inference only: running it in training mode raises.  ``inplace=True``
+    folds ``model`` itself instead of a deep copy.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f'fold_bn: expected an nn.Module, got {type(model).__name__}')
+    folded = model if inplace else copy.deepcopy(model)
+    folded.eval()
+    count = 0
+    for parent in list(folded.modules()):
+        for name, child in list(parent.named_children()):
+            if not isinstance(child, _ConvNd):
+                continue
+            norm_name = _norm_for(parent, name)
+            if norm_name is None:
+                continue
+            fold_conv_bn_(child, getattr(parent, norm_name))
+            setattr(parent, norm_name, nn.Identity())
+            count += 1
+    folded.folded_bn_count = count
+    if not getattr(folded, '_fold_bn_guard', False):
+        folded.register_forward_pre_hook(_refuse_training)
+        folded._fold_bn_guard = True
+    return folded
+
+
+def _refuse_training(module, args):
+    if module.training:
+        raise RuntimeError('this model has its BatchNorms folded (hrnet_mm.deploy.fold_bn) and '
+                           'is for inference only: call .eval(), or train the original model')
+
+
+# -- fast inference -----------------------------------------------------------------------
+def optimize_for_inference(model: nn.Module, example: Optional[torch.Tensor] = None,
+                           backend: str = 'eager', channels_last: bool = True,
+                           compile_kwargs: Optional[dict] = None) -> Callable:
+    """hrnet_mm's inference mode: folded BN, channels_last, optional graph backend.
+
+    Args:
+        model: any model taking one image tensor (e.g. hrnet_mm's HRNet); not modified.
+        example: an input like the real ones; required for ``backend='jit'`` (tracing).
+        backend: ``'eager'`` (folded BN + layout only), ``'jit'`` (``torch.jit.trace`` +
+            ``torch.jit.freeze``; CPU, fixed input rank) or ``'compile'``
+            (``torch.compile``, default mode unless ``compile_kwargs`` says otherwise).
+        channels_last: convert weights (and, in the returned callable, inputs) to NHWC,
+            which oneDNN (CPU) and cuDNN tensor cores prefer.
+
+    Returns a callable ``f(x)`` with the model's outputs; inputs are converted to the
+    chosen layout inside, so callers pass ordinary tensors.
+    """
+    if backend not in INFERENCE_BACKENDS:
+        raise ValueError(f'optimize_for_inference: backend={backend!r}; choose one of '
+                         f'{list(INFERENCE_BACKENDS)}')
+    folded = fold_bn(model)
+    for param in folded.parameters():
+        param.requires_grad_(False)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    if channels_last:
+        folded = folded.to(memory_format=fmt)
+    if backend == 'eager':
+        runner = folded
+    elif backend == 'compile':
+        runner = torch.compile(folded, **(compile_kwargs or {}))
+    else:
+        if example is None:
+            raise ValueError("optimize_for_inference: backend='jit' traces the model and "
+                             'needs `example`, an input tensor of the real shape')
+        example = example.contiguous(memory_format=fmt)
+        with torch.no_grad():
+            traced = torch.jit.trace(folded, example, strict=False, check_trace=False)
+            runner = torch.jit.freeze(traced.eval())
+            # TorchScript's profiling executor specialises the graph (fusing ops) on its
+            # first two runs; run them here, so the first real call is already fast.
+            for _ in range(2):
+                runner(example)
+
+    def infer(x: torch.Tensor):
+        with torch.no_grad():
+            return runner(x.contiguous(memory_format=fmt))
+
+    infer.module = folded
+    infer.backend = backend
+    return infer
+
+
+# -- ONNX -----------------------------------------------------------------------------------
+class TensorModeWrapper(nn.Module):
+    """``model(x, mode='tensor')`` as a plain ``forward(x)``, for OpenMMLab models.
+
+    For an mmseg ``EncoderDecoder`` the output is the decode head's logits (1/4 of the
+    input resolution for HRNetV2 + FCNHead); for a backbone or neck it is passed through.
+    """
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        out = self.model(x, mode='tensor')
+        return tuple(out) if isinstance(out, list) else out
+
+
+def export_onnx(model: nn.Module, path: str, input_shape: Sequence[int] = (1, 3, 512, 512),
+                opset: int = 17, fold: bool = True, dynamic: bool = False,
+                tensor_mode: Optional[bool] = None) -> List[str]:
+    """Exports ``model`` (eval mode) to ONNX; returns the output names.
+
+    Args:
+        model: an HRNet, an HRNet + neck, or a whole OpenMMLab model (mmseg
+            ``EncoderDecoder`` & co, exported in ``mode='tensor'``).
+        path: the ``.onnx`` file to write.
+        input_shape: N, C, H, W of the example input used for export.
+        opset: ONNX opset (17 works with onnxruntime >= 1.14).
+        fold: fold BN first (onnxruntime folds it too, but the file gets smaller).
+        dynamic: mark batch, height and width as dynamic axes.
+        tensor_mode: wrap with :class:`TensorModeWrapper`; default: when the model's
+            forward has a ``mode`` argument (mmengine ``BaseModel``).
+    """
+    if len(input_shape) != 4:
+        raise ValueError(f'export_onnx: input_shape must be (N, C, H, W), got {input_shape}')
+    import inspect
+    net = fold_bn(model) if fold else copy.deepcopy(model).eval()
+    if tensor_mode is None:
+        tensor_mode = 'mode' in inspect.signature(net.forward).parameters
+    if tensor_mode:
+        net = TensorModeWrapper(net).eval()
+    x = torch.randn(*input_shape)
+    with torch.no_grad():
+        out = net(x)
+    num_outputs = len(out) if isinstance(out, (list, tuple)) else 1
+    names = [f'out{k}' for k in range(num_outputs)]
+    axes = None
+    if dynamic:
+        axes = {'input': {0: 'batch', 2: 'height', 3: 'width'}}
+        axes.update({n: {0: 'batch', 2: f'{n}_height', 3: f'{n}_width'} for n in names})
+    import warnings
+    with warnings.catch_warnings(), torch.no_grad():
+        # The TorchScript-based exporter is deprecated but needs no extra package
+        # (the torch.export-based one needs onnxscript) and handles HRNet fully.
+        warnings.simplefilter('ignore', DeprecationWarning)
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        torch.onnx.export(net, (x, ), path, dynamo=False, opset_version=opset,
+                          input_names=['input'], output_names=names, dynamic_axes=axes,
+                          do_constant_folding=True)
+    return names
+
+
+def _as_list(out) -> List[torch.Tensor]:
+    if isinstance(out, torch.Tensor):
+        return [out]
+    return [t for t in out]
+
+
+def ort_session(path: str, threads: Optional[int] = None):
+    """An onnxruntime CPU session (``threads`` intra-op threads; default: torch's)."""
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+
+
+def verify_onnx(path: str, model: nn.Module, x: torch.Tensor, rtol: float = 1e-4,
+                session=None) -> float:
+    """Runs the ONNX file in onnxruntime and compares with ``model`` (eval) on ``x``.
+
+    Returns the largest relative error (max |a - b| / max |b| per output); raises
+    ``AssertionError`` above ``rtol``.
+    """
+    import inspect
+    net = copy.deepcopy(model).eval()
+    if 'mode' in inspect.signature(net.forward).parameters:
+        net = TensorModeWrapper(net).eval()
+    with torch.no_grad():
+        expected = _as_list(net(x))
+    session = session or ort_session(path)
+    got = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    if len(got) != len(expected):
+        raise AssertionError(f'verify_onnx: {len(got)} ONNX outputs vs {len(expected)}')
+    worst = 0.0
+    for k, (a, b) in enumerate(zip(got, expected)):
+        a = torch.from_numpy(a)
+        if a.shape != b.shape:
+            raise AssertionError(f'verify_onnx: output {k} shape {tuple(a.shape)} vs '
+                                 f'{tuple(b.shape)}')
+        err = ((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item()
+        worst = max(worst, err)
+    if worst > rtol:
+        raise AssertionError(f'verify_onnx: relative error {worst:.2e} > {rtol:.0e}')
+    return worst
