@@ -1,0 +1,594 @@
+"""Side-by-side speed of hrnet_mm's HRNet and every other HRNet a user could pick.
+
+Peers: MMDetection's, MMSegmentation's and MMPose's built-in HRNet and timm's
+``hrnet_w*`` (``features_only``, raw branch outputs).  Every model gets the *same*
+weights (hrnet_mm's state_dict, randomised BN statistics, loaded strictly) and the same
+inputs; before anything is timed, each peer's outputs are compared with hrnet_mm's,
+configured the peer's way (MMSeg fuses with bilinear upsampling, the others nearest), so
+nothing fast-but-wrong is timed.  Runs alternate between models (A B C A B C ...), after
+warm-up, and the median is reported.
+
+A *mode* is how a model is run: memory format (NCHW or channels_last), autocast dtype,
+``torch.compile``, BN folded (``hrnet_mm.deploy.fold_bn``, which works on every peer too),
+and hrnet_mm's own inference path (``hrnet_mm.deploy.optimize_for_inference``).  Each
+model is reported in every mode asked for and compared in its best one.
+
+``tools/benchmark.py`` is the command line; it also writes ``docs/benchmarks.md``.
+"""
+import copy
+import math
+import os
+import platform
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+# (height, width) of the three workloads HRNet is used for.
+SHAPES: Dict[str, Tuple[int, int]] = {
+    'pose': (256, 192),
+    'seg': (512, 1024),
+    'det': (800, 1344),
+}
+PEERS = ('mmdet', 'mmseg', 'mmpose', 'timm')
+MODELS = ('hrnet_mm', ) + PEERS
+AGREEMENT_RTOL = 1e-4
+
+
+# -- models --------------------------------------------------------------------------------
+def _extra(width: int) -> dict:
+    from hrnet_mm.models.backbones.hrnet import ARCH_SETTINGS
+    arch = f'w{width}'
+    if arch not in ARCH_SETTINGS:
+        raise ValueError(f'benchmark: no HRNet preset {arch!r}; widths: '
+                         f'{sorted(int(a[1:]) for a in ARCH_SETTINGS if a[1:].isdigit())}')
+    return {k: dict(v) for k, v in copy.deepcopy(ARCH_SETTINGS[arch]).items()}
+
+
+def upsample_of(name: str) -> str:
+    """The fusion upsampling each implementation uses (hrnet_mm matches it per peer)."""
+    return 'bilinear' if name == 'mmseg' else 'nearest'
+
+
+def build_hrnet_mm(width: int, upsample: str = 'nearest') -> nn.Module:
+    from hrnet_mm.models import HRNet
+    return HRNet(arch=f'w{width}', upsample_mode=upsample)
+
+
+def build_peer(name: str, width: int) -> nn.Module:
+    """The peer's own HRNet class (not the registry name, which hrnet_mm overrides)."""
+    extra = _extra(width)
+    if name == 'mmdet':
+        from mmdet.models.backbones.hrnet import HRNet as MMDetHRNet
+        return MMDetHRNet(extra=extra, norm_eval=False)
+    if name == 'mmseg':
+        from mmseg.models.backbones.hrnet import HRNet as MMSegHRNet
+        return MMSegHRNet(extra=extra, norm_eval=False)
+    if name == 'mmpose':
+        from mmpose.models.backbones.hrnet import HRNet as MMPoseHRNet
+        extra['stage4']['multiscale_output'] = True  # all four branches, like the others
+        return MMPoseHRNet(extra=extra)
+    if name == 'timm':
+        import timm
+        return timm.create_model(f'hrnet_w{width}', pretrained=False, features_only=True,
+                                 feature_location='', out_indices=(1, 2, 3, 4))
+    raise ValueError(f'benchmark: unknown model {name!r}; choose from {list(MODELS)}')
+
+
+def randomize(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Kaiming conv weights (as the toolboxes init them, without their per-tensor log) and
+    non-trivial BN statistics, so the agreement check exercises every term."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu',
+                                        generator=gen)
+            elif isinstance(m, _BatchNorm):
+                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
+                m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
+                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+    return model
+
+
+def build_models(width: int, names: Sequence[str] = MODELS, seed: int = 0
+                 ) -> Tuple[Dict[str, nn.Module], Dict[str, nn.Module]]:
+    """``(models, references)``: every model with hrnet_mm's weights, and for each peer
+    the hrnet_mm model configured the peer's way (the agreement reference)."""
+    base = randomize(build_hrnet_mm(width), seed)
+    state = base.state_dict()
+    models, references = {}, {}
+    for name in names:
+        if name == 'hrnet_mm':
+            model = base
+        else:
+            model = build_peer(name, width)
+            model.load_state_dict(state, strict=True)
+        model.eval()  # not chained: MMDet's eval() returns None
+        models[name] = model
+        ref = build_hrnet_mm(width, upsample_of(name))
+        ref.load_state_dict(state, strict=True)
+        references[name] = ref.eval()
+    return models, references
+
+
+def as_list(out) -> List[torch.Tensor]:
+    if isinstance(out, torch.Tensor):
+        return [out]
+    return list(out)
+
+
+def relative_error(got, expected) -> float:
+    """max |a - b| / max |b| over the worst output."""
+    got, expected = as_list(got), as_list(expected)
+    if len(got) != len(expected):
+        return math.inf
+    worst = 0.0
+    for a, b in zip(got, expected):
+        if a.shape != b.shape:
+            return math.inf
+        a, b = a.float(), b.float()
+        worst = max(worst, ((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item())
+    return worst
+
+
+@torch.no_grad()
+def check_agreement(models: Dict[str, nn.Module], references: Dict[str, nn.Module],
+                    x: torch.Tensor) -> Tuple[Dict[str, float], Dict[str, str]]:
+    """``(errors, failures)``: the relative error of every model against hrnet_mm
+    configured its way (eval, fp32), and the models that cannot run ``x`` at all (MMDet's
+    and MMPose's copies need sides divisible by 32) with their error message."""
+    errors, failures = {}, {}
+    for name, model in models.items():
+        model.eval()
+        try:
+            out = model(x)
+        except RuntimeError as exc:
+            failures[name] = str(exc).splitlines()[0][:160]
+            continue
+        errors[name] = relative_error(out, references[name].eval()(x))
+    return errors, failures
+
+
+# -- modes -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Mode:
+    """How a model is run.  ``deploy``: hrnet_mm's ``optimize_for_inference`` path."""
+    channels_last: bool = False
+    dtype: str = 'fp32'            # 'fp32' or 'bf16' (autocast)
+    compile: bool = False
+    fold_bn: bool = False
+    deploy: Optional[str] = None   # None, 'eager', 'jit' or 'compile'
+
+    @property
+    def label(self) -> str:
+        if self.deploy:
+            parts = [f'deploy[{self.deploy}]']
+        else:
+            parts = ['channels_last' if self.channels_last else 'NCHW']
+            if self.fold_bn:
+                parts.append('BN folded')
+            if self.compile:
+                parts.append('compiled')
+        if self.dtype != 'fp32':
+            parts.append(self.dtype)
+        return ' + '.join(parts)
+
+
+def autocast(device: torch.device, dtype: str):
+    if dtype == 'fp32':
+        return torch.autocast(device.type, enabled=False)
+    if dtype == 'bf16':
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    raise ValueError(f"benchmark: dtype={dtype!r}; choose 'fp32' or 'bf16'")
+
+
+def prepare(model: nn.Module, mode: Mode, train: bool, device: torch.device,
+            example: torch.Tensor) -> Callable[[torch.Tensor], object]:
+    """A callable ``f(x)`` running ``model`` (a private copy) in ``mode``."""
+    from hrnet_mm.deploy import fold_bn, optimize_for_inference
+    fmt = torch.channels_last if (mode.channels_last or mode.deploy) else torch.contiguous_format
+    if mode.deploy:
+        if train:
+            raise ValueError('benchmark: the deploy mode is for inference only')
+        infer = optimize_for_inference(model.to(device), example.to(device),
+                                       backend=mode.deploy, channels_last=True)
+
+        def run_deploy(x):
+            with autocast(device, mode.dtype):
+                return infer(x)
+        return run_deploy
+    net = copy.deepcopy(model).to(device)
+    if mode.fold_bn:
+        if train:
+            raise ValueError('benchmark: BN folding is for inference only')
+        net = fold_bn(net, inplace=True)
+    net = net.to(memory_format=fmt)
+    net.train(train)
+    runner = torch.compile(net) if mode.compile else net
+    if not train:
+        def run_infer(x):
+            with torch.no_grad(), autocast(device, mode.dtype):
+                return runner(x.contiguous(memory_format=fmt))
+        return run_infer
+    optimizer = torch.optim.SGD(net.parameters(), lr=1e-4, momentum=0.9)
+
+    def run_train(x):
+        with autocast(device, mode.dtype):
+            loss = sum(o.float().mean() for o in as_list(runner(x.contiguous(memory_format=fmt))))
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        return loss
+    return run_train
+
+
+# -- measuring ---------------------------------------------------------------------------------
+def synchronize(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def _rss_bytes() -> int:
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+
+def _release_free_memory() -> None:
+    """Hands freed heap pages back to the OS (glibc), so RSS growth is the call's own."""
+    import ctypes
+    import gc
+    gc.collect()
+    try:
+        ctypes.CDLL('libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the figure is then a lower bound
+        pass
+
+
+class PeakMemory:
+    """Peak memory of one call: CUDA allocator peak, or sampled RSS growth on CPU.
+
+    On CPU the figure is the largest resident-set growth seen by a 1 ms sampler over the
+    call, after freed heap pages went back to the OS (``malloc_trim``); glibc returns
+    large blocks on free, so the figure follows the call's working set.
+    """
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.peak = 0
+
+    def __enter__(self):
+        if self.device.type == 'cuda':
+            synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self._base = torch.cuda.memory_allocated(self.device)
+            return self
+        _release_free_memory()
+        self._base = _rss_bytes()
+        self._stop = threading.Event()
+        self._max = self._base
+
+        def sample():
+            while not self._stop.is_set():
+                self._max = max(self._max, _rss_bytes())
+                time.sleep(0.001)
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.device.type == 'cuda':
+            synchronize(self.device)
+            self.peak = torch.cuda.max_memory_allocated(self.device) - self._base
+        else:
+            self._stop.set()
+            self._thread.join()
+            self.peak = max(self._max, _rss_bytes()) - self._base
+        return False
+
+
+@dataclass
+class Entry:
+    """One (model, mode) of one case."""
+    model: str
+    mode: Mode
+    run: Optional[Callable] = None
+    times: List[float] = field(default_factory=list)
+    peak_bytes: int = 0
+    error: Optional[str] = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times) if self.times else math.nan
+
+
+@dataclass
+class Case:
+    task: str
+    width: int
+    batch: int
+    train: bool
+    size: Optional[Tuple[int, int]] = None  # (h, w); default: the task's SHAPES entry
+
+    @property
+    def shape(self) -> Tuple[int, int]:
+        return tuple(self.size) if self.size else SHAPES[self.task]
+
+    @property
+    def label(self) -> str:
+        h, w = self.shape
+        kind = 'training step' if self.train else 'inference'
+        return f'W{self.width} {kind}, {self.task} {self.batch}x3x{h}x{w}'
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    entries: List[Entry]
+    agreement: Dict[str, float]
+    macs: int
+    failures: Dict[str, str] = field(default_factory=dict)  # peers that cannot run the input
+    onnx: Optional[Entry] = None
+
+    def best(self, model: str) -> Optional[Entry]:
+        done = [e for e in self.entries if e.model == model and e.times]
+        return min(done, key=lambda e: e.median) if done else None
+
+    def speedup_over_fastest_peer(self) -> Tuple[float, Optional[Entry], Optional[Entry]]:
+        ours = self.best('hrnet_mm')
+        peers = [b for b in (self.best(p) for p in PEERS) if b is not None]
+        if ours is None or not peers:
+            return math.nan, ours, None
+        fastest = min(peers, key=lambda e: e.median)
+        return fastest.median / ours.median, ours, fastest
+
+
+def measure_case(case: Case, modes: Sequence[Mode], device: torch.device,
+                 names: Sequence[str] = MODELS, warmup: int = 1, repeats: int = 3,
+                 onnx: bool = False, progress=None, log=print) -> CaseResult:
+    """Builds every model with the same weights, checks agreement, then times each mode."""
+    h, w = case.shape
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(case.batch, 3, h, w, generator=gen).to(device)
+    models, references = build_models(case.width, names)
+    for m in list(models.values()) + list(references.values()):
+        m.to(device)
+    agreement, failures = check_agreement(models, references, x)
+    if 'hrnet_mm' in failures:
+        raise RuntimeError(f'benchmark: hrnet_mm cannot run {tuple(x.shape)}: '
+                           f'{failures["hrnet_mm"]}')
+    bad = {k: v for k, v in agreement.items() if not v <= AGREEMENT_RTOL}
+    if bad:
+        raise AssertionError(
+            f'benchmark: {", ".join(f"{k} (relative error {v:.1e})" for k, v in bad.items())}'
+            f' disagree with hrnet_mm beyond {AGREEMENT_RTOL:.0e}; refusing to time them')
+    names = [n for n in names if n not in failures]
+    from hrnet_mm.analysis.complexity import count_macs
+    reference = references.pop('hrnet_mm')
+    macs = count_macs(reference, lambda: reference(x)).total
+    del references, reference
+
+    entries = []
+    for mode in modes:
+        for name in names:
+            if mode.deploy and name != 'hrnet_mm':
+                continue
+            entry = Entry(name, mode)
+            try:
+                entry.run = prepare(models[name], mode, case.train, device, x)
+            except Exception as exc:  # a mode a model cannot run in is reported, not fatal
+                entry.error = f'{type(exc).__name__}: {exc}'.splitlines()[0][:120]
+            entries.append(entry)
+    live = [e for e in entries if e.run is not None]
+    for e in live:  # warm-up, with the memory probe (untimed)
+        try:
+            for k in range(warmup):
+                with PeakMemory(device) as mem:
+                    e.run(x)
+                e.peak_bytes = max(e.peak_bytes, mem.peak)
+        except Exception as exc:
+            e.error, e.run = f'{type(exc).__name__}: {exc}'.splitlines()[0][:120], None
+        if progress is not None:
+            progress.update(1)
+    live = [e for e in live if e.run is not None]
+    for _ in range(repeats):  # alternating A B C A B C: drift hits every model alike
+        for e in live:
+            synchronize(device)
+            start = time.perf_counter()
+            e.run(x)
+            synchronize(device)
+            e.times.append(time.perf_counter() - start)
+            if progress is not None:
+                progress.update(1)
+    for e in entries:
+        e.run = None  # free the copies before the next case
+    result = CaseResult(case, entries, agreement, macs, failures)
+    if onnx and not case.train and device.type == 'cpu':
+        result.onnx = measure_onnx(models['hrnet_mm'], x, warmup, repeats)
+    return result
+
+
+def measure_onnx(model: nn.Module, x: torch.Tensor, warmup: int, repeats: int) -> Entry:
+    """hrnet_mm exported to ONNX (BN folded) and run by onnxruntime on the CPU."""
+    import tempfile
+
+    from hrnet_mm.deploy import export_onnx, ort_session, verify_onnx
+    entry = Entry('hrnet_mm', Mode(), None)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'hrnet.onnx')
+        try:
+            export_onnx(model, path, tuple(x.shape))
+            session = ort_session(path)
+            verify_onnx(path, model, x, rtol=AGREEMENT_RTOL, session=session)
+        except Exception as exc:
+            entry.error = f'{type(exc).__name__}: {exc}'.splitlines()[0][:120]
+            return entry
+        feed = {session.get_inputs()[0].name: x.numpy()}
+        for _ in range(warmup):
+            session.run(None, feed)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            session.run(None, feed)
+            entry.times.append(time.perf_counter() - start)
+    return entry
+
+
+def matmul_peak(device: torch.device, dtype: str = 'fp32', size: int = 4096,
+                repeats: int = 5) -> float:
+    """Measured dense matmul throughput (TFLOP/s) of this device in ``dtype``."""
+    torch_dtype = torch.bfloat16 if dtype == 'bf16' else torch.float32
+    if device.type == 'cpu':
+        size = min(size, 2048)
+    a = torch.randn(size, size, device=device, dtype=torch_dtype)
+    b = torch.randn(size, size, device=device, dtype=torch_dtype)
+    for _ in range(2):
+        a @ b
+    synchronize(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        synchronize(device)
+        times.append(time.perf_counter() - start)
+    return 2 * size**3 / min(times) / 1e12
+
+
+# -- reporting ---------------------------------------------------------------------------------
+def device_description(device: torch.device) -> str:
+    if device.type == 'cuda':
+        return f'{torch.cuda.get_device_name(device)}, torch {torch.__version__}'
+    cpu = platform.processor() or 'CPU'
+    try:
+        with open('/proc/cpuinfo') as f:
+            names = [line.split(':', 1)[1].strip() for line in f if line.startswith('model name')]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    return f'{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}'
+
+
+def _fmt_mem(n: int) -> str:
+    return f'{n / 2**20:.0f} MiB' if n > 0 else '-'
+
+
+def result_rows(result: CaseResult, peak_tflops: Optional[float]) -> List[List[str]]:
+    """Table rows: model, mode, ms/iter, images/s, peak memory, TFLOP/s, speedup."""
+    case = result.case
+    flops = 2 * result.macs * (3 if case.train else 1)
+    ours = result.best('hrnet_mm')
+    rows = []
+    entries = list(result.entries) + ([result.onnx] if result.onnx else [])
+    for e in entries:
+        is_onnx = e is result.onnx
+        mode = 'onnxruntime (BN folded)' if is_onnx else e.mode.label
+        if e.error or not e.times:
+            rows.append([e.model, mode, 'error', '', '', '', e.error or ''])
+            continue
+        ms = e.median * 1e3
+        tflops = flops / e.median / 1e12
+        tf = f'{tflops:.3f}' if tflops < 1 else f'{tflops:.1f}'
+        if peak_tflops:
+            tf += f' ({100 * tflops / peak_tflops:.0f}%)'
+        ratio = '' if ours is None else f'{e.median / ours.median:.2f}x'
+        rows.append([e.model, mode, f'{ms:.1f}', f'{case.batch / e.median:.1f}',
+                     '-' if is_onnx else _fmt_mem(e.peak_bytes), tf, ratio])
+    return rows
+
+
+HEADER = ['model', 'mode', 'ms/iter', 'images/s', 'peak mem', 'TFLOP/s', 'hrnet_mm best is']
+
+
+def summary_line(result: CaseResult) -> str:
+    ratio, ours, fastest = result.speedup_over_fastest_peer()
+    if ours is None or fastest is None:
+        return 'no complete comparison'
+    return (f'hrnet_mm best ({ours.mode.label}, {ours.median * 1e3:.1f} ms) is {ratio:.2f}x the '
+            f'fastest peer ({fastest.model}, {fastest.mode.label}, {fastest.median * 1e3:.1f} ms)')
+
+
+def agreement_line(result: CaseResult) -> str:
+    line = 'agreement with hrnet_mm (max relative error, eval fp32): ' + ', '.join(
+        f'{k} {v:.1e}' for k, v in result.agreement.items() if k != 'hrnet_mm')
+    for name, message in result.failures.items():
+        line += f'; {name} cannot run this input ({message})'
+    return line
+
+
+def format_table(rows: List[List[str]], header: Sequence[str] = HEADER,
+                 markdown: bool = False) -> str:
+    if markdown:
+        lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+        lines += ['| ' + ' | '.join(r) + ' |' for r in rows]
+        return '\n'.join(lines)
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    fmt = '  '.join(f'{{:<{w}}}' for w in widths)
+    return '\n'.join([fmt.format(*header), fmt.format(*['-' * w for w in widths])]
+                     + [fmt.format(*r) for r in rows])
+
+
+def markdown_section(title: str, command: str, results: Iterable[CaseResult],
+                     peak_tflops: Optional[float], notes: Sequence[str] = ()) -> str:
+    lines = [f'## {title}', '', f'Measured with `{command}`.', '']
+    if peak_tflops:
+        lines += [f'Measured matmul peak: {peak_tflops:.1f} TFLOP/s; the TFLOP/s column '
+                  'counts 2 x conv MACs (x3 for a training step) and gives its share of '
+                  'that peak.', '']
+    for note in notes:
+        lines += [note, '']
+    for result in results:
+        lines += [f'### {result.case.label}', '', format_table(
+            result_rows(result, peak_tflops), markdown=True), '',
+            f'{summary_line(result)}.  {agreement_line(result)}.', '']
+    return '\n'.join(lines)
+
+
+def update_markdown(path: str, section_key: str, section: str,
+                    preamble: str = '# Benchmarks\n') -> None:
+    """Replaces (or appends) the ``## <section_key>...`` section of ``path``.
+
+    One file holds one section per device, so a GPU run keeps the CPU table and back.
+    """
+    text = open(path).read() if os.path.isfile(path) else preamble
+    parts = text.split('\n## ')
+    head, sections = parts[0], ['## ' + p for p in parts[1:]]
+    sections = [s for s in sections if not s.startswith(f'## {section_key}')]
+    sections.append(section.rstrip() + '\n')
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path + '.tmp', 'w') as f:
+        f.write(head.rstrip() + '\n\n' + '\n'.join(sections))
+    os.replace(path + '.tmp', path)
+
+
+def plot(results: Sequence[CaseResult], path: str, title: str) -> None:
+    """Bar chart: ms/iter of every model in its best mode, per case."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(results), figsize=(4.5 * len(results), 3.6), squeeze=False)
+    for ax, result in zip(axes[0], results):
+        names, values, labels = [], [], []
+        for name in MODELS:
+            best = result.best(name)
+            if best is not None:
+                names.append(name)
+                values.append(best.median * 1e3)
+                labels.append(best.mode.label)
+        colors = ['tab:green' if n == 'hrnet_mm' else 'tab:gray' for n in names]
+        bars = ax.bar(names, values, color=colors)
+        for bar, label in zip(bars, labels):
+            ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), label,
+                    ha='center', va='bottom', fontsize=6, rotation=90)
+        ax.set_title(result.case.label, fontsize=8)
+        ax.set_ylabel('ms / iteration (best mode)')
+        ax.tick_params(axis='x', labelsize=7, rotation=30)
+        ax.set_ylim(0, max(values) * 1.45 if values else 1)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

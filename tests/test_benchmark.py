@@ -1,0 +1,162 @@
+"""The benchmark compares like with like: same weights, agreement checked first.
+
+Timing figures themselves are never asserted (a speed target is met in the benchmark
+tool's table, not in a unit test); what is tested is that the tool measures the right
+things: every peer really computes hrnet_mm's function, a model that does not is
+refused, every requested mode is run, and the report is written without losing the
+other device's section.
+"""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from hrnet_mm import benchmark as bm
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = (64, 64)  # MMDet's and MMPose's copies need sides divisible by 32
+
+
+@pytest.fixture(scope='module')
+def w18():
+    return bm.build_models(18)
+
+
+def test_every_peer_computes_hrnet_mms_function(w18):
+    models, references = w18
+    assert set(models) == set(bm.MODELS)
+    x = torch.randn(1, 3, 96, 64)
+    errors, failures = bm.check_agreement(models, references, x)
+    assert not failures and all(err <= 1e-6 for err in errors.values()), errors
+    # and the references differ where the implementations do: MMSeg fuses bilinearly
+    with torch.no_grad():
+        assert bm.relative_error(references['mmseg'](x), references['mmdet'](x)) > 1e-3
+
+
+def test_a_wrong_model_is_refused_before_timing(monkeypatch):
+    real_build = bm.build_peer
+
+    def broken(name, width):
+        model = real_build(name, width)
+        if name == 'mmdet':  # same architecture, one weight perturbed after loading
+            original = model.load_state_dict
+
+            def load_then_perturb(state, strict=True):
+                out = original(state, strict)
+                with torch.no_grad():
+                    model.conv1.weight.mul_(1.01)
+                return out
+            model.load_state_dict = load_then_perturb
+        return model
+    monkeypatch.setattr(bm, 'build_peer', broken)
+    case = bm.Case('pose', 18, 1, False, TINY)
+    with pytest.raises(AssertionError, match='mmdet .*refusing to time'):
+        bm.measure_case(case, [bm.Mode()], torch.device('cpu'), ['hrnet_mm', 'mmdet'])
+
+
+def test_measure_inference_case_runs_every_mode_and_onnx():
+    case = bm.Case('pose', 18, 1, False, TINY)
+    modes = [bm.Mode(), bm.Mode(channels_last=True), bm.Mode(channels_last=True, fold_bn=True),
+             bm.Mode(deploy='jit')]
+    result = bm.measure_case(case, modes, torch.device('cpu'), ['hrnet_mm', 'mmdet', 'timm'],
+                             warmup=1, repeats=1, onnx=True)
+    assert all(e.error is None and len(e.times) == 1 for e in result.entries), \
+        [(e.model, e.mode.label, e.error) for e in result.entries]
+    # deploy is hrnet_mm's own path: the peers are not run in it
+    assert [e.model for e in result.entries if e.mode.deploy] == ['hrnet_mm']
+    assert len(result.entries) == 3 * 3 + 1
+    assert result.onnx is not None and result.onnx.error is None and result.onnx.times
+    assert result.macs > 0
+    ratio, ours, fastest = result.speedup_over_fastest_peer()
+    assert ours.model == 'hrnet_mm' and fastest.model in ('mmdet', 'timm') and ratio > 0
+    rows = bm.result_rows(result, None)
+    assert len(rows) == len(result.entries) + 1
+    assert rows[-1][1] == 'onnxruntime (BN folded)'
+
+
+def test_a_peer_that_cannot_run_the_input_is_reported_not_timed():
+    case = bm.Case('pose', 18, 1, False, (64, 48))  # 48 is not a multiple of 32
+    result = bm.measure_case(case, [bm.Mode()], torch.device('cpu'),
+                             ['hrnet_mm', 'mmdet', 'timm'], warmup=1, repeats=1)
+    assert set(result.failures) == {'mmdet', 'timm'}  # both upsample by a fixed factor 2
+    assert {e.model for e in result.entries} == {'hrnet_mm'}
+    assert 'mmdet cannot run this input' in bm.agreement_line(result)
+
+
+def test_measure_training_case():
+    case = bm.Case('seg', 18, 1, True, TINY)
+    modes = [bm.Mode(), bm.Mode(channels_last=True), bm.Mode(deploy='eager')]
+    result = bm.measure_case(case, modes, torch.device('cpu'), ['hrnet_mm', 'mmseg'],
+                             warmup=1, repeats=1)
+    timed = [e for e in result.entries if e.times]
+    assert {(e.model, e.mode.channels_last) for e in timed} == {
+        ('hrnet_mm', False), ('hrnet_mm', True), ('mmseg', False), ('mmseg', True)}
+    deploy = [e for e in result.entries if e.mode.deploy]
+    assert deploy and 'inference only' in deploy[0].error  # reported, not fatal
+    assert result.agreement['mmseg'] <= 1e-6
+
+
+def test_training_step_updates_the_weights():
+    model = bm.randomize(bm.build_hrnet_mm(18))
+    before = model.conv1.weight.clone()
+    run = bm.prepare(model, bm.Mode(), True, torch.device('cpu'), torch.randn(2, 3, *TINY))
+    loss = run(torch.randn(2, 3, *TINY))
+    assert torch.isfinite(loss)
+    assert torch.equal(model.conv1.weight, before)  # the benchmark trains a private copy
+
+
+def test_peak_memory_sees_an_allocation():
+    with bm.PeakMemory(torch.device('cpu')) as mem:
+        block = torch.ones(64, 2**20)  # 256 MiB, touched
+        del block
+    assert mem.peak >= 200 * 2**20
+
+
+def test_markdown_keeps_the_other_devices_section(tmp_path):
+    path = tmp_path / 'benchmarks.md'
+    bm.update_markdown(str(path), 'GPU', '## GPU: H100\n\ngpu table\n')
+    bm.update_markdown(str(path), 'CPU', '## CPU: xeon\n\nold cpu table\n')
+    bm.update_markdown(str(path), 'CPU', '## CPU: xeon\n\nnew cpu table\n')
+    text = path.read_text()
+    assert text.startswith('# Benchmarks')
+    assert 'gpu table' in text and 'new cpu table' in text and 'old cpu table' not in text
+
+
+def test_cli_end_to_end(tmp_path):
+    out = tmp_path / 'benchmarks.md'
+    proc = subprocess.run(
+        [sys.executable, str(REPO / 'tools/benchmark.py'), '--widths', '18', '--cases',
+         'pose:1:infer:64x64', '--models', 'hrnet_mm', 'mmpose', '--repeats', '1',
+         '--no-onnx', '--write', str(out)],
+        capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'W18 inference, pose 1x3x64x64' in proc.stdout
+    assert 'agreement with hrnet_mm' in proc.stdout and 'mmpose 0.0e+00' in proc.stdout
+    text = out.read_text()
+    assert '## CPU:' in text and '| hrnet_mm | deploy[jit] |' in text
+    assert (tmp_path / 'benchmarks_cpu.png').stat().st_size > 1000
+
+
+@pytest.fixture(scope='module')
+def cli():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('benchmark_cli', REPO / 'tools/benchmark.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize('case', ['seg:1', 'seg:0:infer', 'seg:1:predict', 'head:1:infer',
+                                  'pose:1:infer:64', 'pose:1:infer:axb'])
+def test_cli_rejects_malformed_cases(cli, case, capsys):
+    with pytest.raises(SystemExit, match=r'TASK:BATCH:infer\|train'):
+        cli.parse_case(case, 32)
+
+
+def test_cli_parses_cases(cli):
+    case = cli.parse_case('pose:8:train:128x96', 48)
+    assert (case.task, case.batch, case.train, case.shape, case.width) == (
+        'pose', 8, True, (128, 96), 48)
+    assert cli.parse_case('det:1:infer', 32).shape == bm.SHAPES['det']

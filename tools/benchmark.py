@@ -1,0 +1,160 @@
+#!/usr/bin/env python
+"""Side-by-side speed of hrnet_mm's HRNet vs MMDet's, MMSeg's, MMPose's and timm's.
+
+Same weights in every model, same inputs, outputs checked to agree (<= 1e-4 relative)
+before anything is timed, alternating runs, warm-up, median of repeats.  Prints the
+table and writes it to docs/benchmarks.md (one section per device) with a PNG plot.
+
+    python tools/benchmark.py                       # CPU defaults: < 10 min on 2 cores
+    python tools/benchmark.py --cases seg:1:infer det:1:infer pose:8:train
+    python tools/benchmark.py --device cuda --widths 18 32 48 --dtype bf16 --compile
+    python tools/benchmark.py --no-write            # print only
+
+A case is TASK:BATCH:infer|train[:HxW] with TASK pose (256x192), seg (512x1024) or det
+(800x1344); HxW overrides the task's input size.  Modes: every model runs NCHW and channels_last (``--formats``); ``--fold-bn``
+adds BN-folded inference for every model, ``--compile`` torch.compile for every model;
+hrnet_mm also runs its deploy path (``--deploy``, default jit on CPU, compile on GPU).
+"""
+import argparse
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+CPU_CASES = ['seg:1:infer', 'det:1:infer', 'seg:1:train']
+GPU_CASES = ['pose:256:infer', 'seg:8:infer', 'det:4:infer', 'pose:64:train',
+             'seg:4:train']
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split('\n\n', 1)[1])
+    parser.add_argument('--device', default='cpu', help="'cpu' (default) or 'cuda'")
+    parser.add_argument('--widths', nargs='+', type=int, default=[32],
+                        help='HRNet widths, e.g. 18 32 48 (default: 32)')
+    parser.add_argument('--cases', nargs='+', metavar='TASK:BATCH:infer|train[:HxW]',
+                        help=f'default on CPU: {" ".join(CPU_CASES)}; on GPU: '
+                        f'{" ".join(GPU_CASES)}')
+    parser.add_argument('--models', nargs='+', help='subset of hrnet_mm mmdet mmseg mmpose timm')
+    parser.add_argument('--formats', nargs='+', default=['nchw', 'channels_last'],
+                        choices=['nchw', 'channels_last'], help='memory formats to run')
+    parser.add_argument('--dtype', default='fp32', choices=['fp32', 'bf16'],
+                        help='autocast dtype (bf16 needs a CPU/GPU with bf16 support)')
+    parser.add_argument('--compile', action='store_true', help='also run every model '
+                        'under torch.compile (slow to start on CPU)')
+    parser.add_argument('--fold-bn', action='store_true',
+                        help='also run every model with BN folded (inference cases)')
+    parser.add_argument('--deploy', choices=['none', 'eager', 'jit', 'compile'],
+                        help="hrnet_mm's deploy backend for inference (default: jit on "
+                        'CPU, compile on GPU)')
+    parser.add_argument('--onnx', action=argparse.BooleanOptionalAction, default=None,
+                        help='time hrnet_mm under onnxruntime (CPU inference; default on)')
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--threads', type=int, help='torch CPU threads (default: all cores)')
+    parser.add_argument('--write', default=osp.join(ROOT, 'docs', 'benchmarks.md'),
+                        help='Markdown file to update (default: docs/benchmarks.md)')
+    parser.add_argument('--no-write', action='store_true', help='print only')
+    return parser.parse_args(argv)
+
+
+def parse_case(text: str, width: int):
+    from hrnet_mm.benchmark import SHAPES, Case
+    usage = (f'error: case {text!r} is not TASK:BATCH:infer|train[:HxW] with TASK one of '
+             f'{list(SHAPES)} and BATCH >= 1 (e.g. seg:1:infer or pose:8:train:128x96)')
+    parts = text.split(':')
+    if len(parts) not in (3, 4):
+        raise SystemExit(usage)
+    task, batch, kind = parts[:3]
+    try:
+        batch = int(batch)
+        size = tuple(int(v) for v in parts[3].lower().split('x')) if len(parts) == 4 else None
+    except ValueError:
+        raise SystemExit(usage)
+    if task not in SHAPES or kind not in ('infer', 'train') or batch < 1 or \
+            (size is not None and (len(size) != 2 or min(size) < 1)):
+        raise SystemExit(usage)
+    return Case(task, width, batch, kind == 'train', size)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import torch
+    from tqdm import tqdm
+
+    import hrnet_mm  # noqa: F401  (shims; registers nothing the benchmark relies on)
+    from hrnet_mm import benchmark as bm
+
+    device = torch.device(args.device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        print('error: --device cuda but torch sees no CUDA device', file=sys.stderr)
+        return 2
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    gpu = device.type == 'cuda'
+    names = args.models or list(bm.MODELS)
+    unknown = [n for n in names if n not in bm.MODELS]
+    if unknown or 'hrnet_mm' not in names:
+        print(f'error: --models must include hrnet_mm and be among {list(bm.MODELS)}',
+              file=sys.stderr)
+        return 2
+    deploy = args.deploy or ('compile' if gpu else 'jit')
+    onnx = (not gpu) if args.onnx is None else args.onnx
+    cases = [parse_case(c, w) for w in args.widths for c in (args.cases or
+                                                              (GPU_CASES if gpu else CPU_CASES))]
+
+    def modes_for(case):
+        modes = [bm.Mode(channels_last=f == 'channels_last', dtype=args.dtype)
+                 for f in args.formats]
+        if args.compile:
+            modes += [bm.Mode(channels_last=True, dtype=args.dtype, compile=True)]
+        if not case.train:
+            if args.fold_bn:
+                modes += [bm.Mode(channels_last=True, dtype=args.dtype, fold_bn=True)]
+            if deploy != 'none':
+                modes += [bm.Mode(dtype=args.dtype, deploy=deploy)]
+        return modes
+
+    def runs(case):
+        n = sum(len(names) if not m.deploy else 1 for m in modes_for(case))
+        return n * (args.warmup + args.repeats)
+
+    peak = bm.matmul_peak(device, args.dtype)
+    where = bm.device_description(device)
+    print(f'device: {where}; measured {args.dtype} matmul peak {peak:.2f} TFLOP/s')
+    results = []
+    with tqdm(total=sum(runs(c) for c in cases), desc='benchmark', unit='run',
+              file=sys.stderr) as progress:
+        for case in cases:
+            progress.set_postfix_str(case.label)
+            try:
+                result = bm.measure_case(case, modes_for(case), device, names,
+                                         args.warmup, args.repeats, onnx=onnx,
+                                         progress=progress)
+            except AssertionError as exc:
+                print(f'error: {exc}', file=sys.stderr)
+                return 1
+            results.append(result)
+            tqdm.write(f'\n{case.label}\n'
+                       + bm.format_table(bm.result_rows(result, peak if gpu else None))
+                       + f'\n{bm.summary_line(result)}\n{bm.agreement_line(result)}',
+                       file=sys.stdout)
+
+    if not args.no_write:
+        command = 'python tools/benchmark.py ' + ' '.join(argv if argv is not None
+                                                          else sys.argv[1:])
+        key = 'GPU' if gpu else 'CPU'
+        title = f'{key}: {where}'
+        section = bm.markdown_section(title, command.strip(), results, peak if gpu else None)
+        bm.update_markdown(args.write, key, section)
+        png = osp.join(osp.dirname(args.write), f'benchmarks_{key.lower()}.png')
+        bm.plot(results, png, title)
+        print(f'\nwrote {args.write} ({key} section) and {png}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
