@@ -349,6 +349,12 @@ class CaseResult:
         return fastest.median / ours.median, ours, fastest
 
 
+def conv_macs(model: nn.Module, x: torch.Tensor) -> int:
+    """Conv + linear multiply-accumulates of one forward (the TFLOP/s numerator)."""
+    from hrnet_mm.analysis.complexity import count_macs
+    return count_macs(model, lambda: model(x)).total
+
+
 def measure_case(case: Case, modes: Sequence[Mode], device: torch.device,
                  names: Sequence[str] = MODELS, warmup: int = 1, repeats: int = 3,
                  onnx: bool = False, progress=None, log=print) -> CaseResult:
@@ -369,10 +375,8 @@ def measure_case(case: Case, modes: Sequence[Mode], device: torch.device,
             f'benchmark: {", ".join(f"{k} (relative error {v:.1e})" for k, v in bad.items())}'
             f' disagree with hrnet_mm beyond {AGREEMENT_RTOL:.0e}; refusing to time them')
     names = [n for n in names if n not in failures]
-    from hrnet_mm.analysis.complexity import count_macs
-    reference = references.pop('hrnet_mm')
-    macs = count_macs(reference, lambda: reference(x)).total
-    del references, reference
+    macs = conv_macs(references.pop('hrnet_mm'), x)
+    del references
 
     entries = []
     for mode in modes:

@@ -11,9 +11,10 @@ table and writes it to docs/benchmarks.md (one section per device) with a PNG pl
     python tools/benchmark.py --no-write            # print only
 
 A case is TASK:BATCH:infer|train[:HxW] with TASK pose (256x192), seg (512x1024) or det
-(800x1344); HxW overrides the task's input size.  Modes: every model runs NCHW and channels_last (``--formats``); ``--fold-bn``
-adds BN-folded inference for every model, ``--compile`` torch.compile for every model;
-hrnet_mm also runs its deploy path (``--deploy``, default jit on CPU, compile on GPU).
+(800x1344); HxW overrides the task's input size.  Modes: every model runs NCHW and
+channels_last (``--formats``); ``--fold-bn`` adds BN-folded inference for every model,
+``--compile`` torch.compile for every model; hrnet_mm also runs its deploy path
+(``--deploy``, default jit on CPU, compile on GPU).
 """
 import argparse
 import os.path as osp
