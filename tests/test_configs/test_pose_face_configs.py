@@ -252,6 +252,29 @@ def test_face_model_is_the_official_network(path):
     assert 0.03 < (count / 1e6 - cfg.paper['params_m']) / cfg.paper['params_m'] < 0.04
 
 
+def test_the_papers_face_complexity_is_the_hrnetv1_head_network():
+    """What the face configs' note says: the paper's "HRNetV2-W18: 9.3M, 4.3 GFLOPs at
+    256x256" are the figures of HRNet-W18 whose last module fuses into the
+    high-resolution branch only, followed by a 1x1 conv to 68 heatmaps -- not of the
+    HRNetV2-W18 network (all branches concatenated, 270-channel head) the results come
+    from."""
+    from hrnet_mm.analysis.complexity import count_macs
+    from hrnet_mm.models import HRNet
+    backbone = HRNet(arch='w18', out_form='v1')
+    head = torch.nn.Conv2d(18, 68, 1)
+    net = torch.nn.Sequential(backbone, _First(), head).eval()
+    x = torch.randn(1, 3, 256, 256)
+    params = num_params(net) / 1e6
+    gmacs = count_macs(net, lambda: net(x)).total / 1e9
+    assert abs(params - 9.3) / 9.3 < 0.01 and abs(gmacs - 4.3) / 4.3 < 0.02, (params, gmacs)
+    assert round(params, 2) == 9.32 and round(gmacs, 2) == 4.25  # the figures in the note
+
+
+class _First(torch.nn.Module):
+    def forward(self, outs):
+        return outs[0]
+
+
 @pytest.mark.parametrize('path', ALL_CONFIGS, ids=_ids(ALL_CONFIGS))
 def test_one_train_iter_and_test_pass(path, demo_root, tmp_path):
     from mmengine.runner import Runner
