@@ -1,0 +1,158 @@
+"""HRFPN (the HRNetV2p neck): every option does what it says, against a hand-written
+reference built from the module's own weights."""
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from hrnet_mm.models import HRFPN, HRNet
+
+IN_CHANNELS = [4, 8, 16, 32]
+
+
+def feats(h=32, w=24, seed=0, requires_grad=False):
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for i, c in enumerate(IN_CHANNELS):
+        size = (-(-h // 2**i), -(-w // 2**i))  # ceil, as HRNet's strided convs give
+        out.append(torch.randn(2, c, *size, generator=gen).requires_grad_(requires_grad))
+    return out
+
+
+def conv_module(module, x):
+    """mmcv ConvModule (conv [-> norm]) computed by hand."""
+    x = module.conv(x)
+    return module.norm(x) if getattr(module, 'with_norm', False) else x
+
+
+def reference(neck, inputs):
+    size = inputs[0].shape[-2:]
+    cat = torch.cat([inputs[0]] + [F.interpolate(x, size=size, mode='bilinear',
+                                                 align_corners=False) for x in inputs[1:]], 1)
+    out = conv_module(neck.reduction_conv, cat)
+    pool = F.avg_pool2d if neck.pooling is F.avg_pool2d else F.max_pool2d
+    levels = [out] + [pool(out, 2**i, 2**i) for i in range(1, neck.num_outs)]
+    convs = [neck.fpn_convs[0 if len(neck.fpn_convs) == 1 else i] for i in range(neck.num_outs)]
+    return [conv_module(c, lv) for c, lv in zip(convs, levels)]
+
+
+def assert_close_lists(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        torch.testing.assert_close(x, y, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('pooling_type', ['AVG', 'MAX'])
+def test_pyramid_matches_the_reference(pooling_type):
+    neck = HRFPN(IN_CHANNELS, 12, num_outs=4, pooling_type=pooling_type).eval()
+    neck.init_weights()
+    x = feats()
+    with torch.no_grad():
+        outs = neck(x)
+        expected = reference(neck, x)
+    assert isinstance(outs, tuple) and len(outs) == 4
+    assert [o.shape[-2:] for o in outs] == [(32, 24), (16, 12), (8, 6), (4, 3)]
+    assert all(o.shape[1] == 12 for o in outs)
+    assert_close_lists(list(outs), expected)
+
+
+def test_avg_and_max_pooling_differ():
+    x = feats()
+    avg = HRFPN(IN_CHANNELS, 12, num_outs=3, pooling_type='AVG').eval()
+    mx = HRFPN(IN_CHANNELS, 12, num_outs=3, pooling_type='MAX').eval()
+    mx.load_state_dict(avg.state_dict())
+    with torch.no_grad():
+        a, m = avg(x), mx(x)
+    assert torch.equal(a[0], m[0]) and not torch.allclose(a[1], m[1])
+
+
+def test_shared_convs():
+    shared = HRFPN(IN_CHANNELS, 12, num_outs=5, share_convs=True).eval()
+    separate = HRFPN(IN_CHANNELS, 12, num_outs=5).eval()
+    assert len(shared.fpn_convs) == 1 and len(separate.fpn_convs) == 5
+    per_conv = sum(p.numel() for p in separate.fpn_convs[0].parameters())
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(separate) - count(shared) == 4 * per_conv
+    x = feats(64, 48)
+    with torch.no_grad():
+        assert_close_lists(list(shared(x)), reference(shared, x))
+
+
+def test_stride():
+    neck = HRFPN(IN_CHANNELS, 12, num_outs=3, stride=2).eval()
+    x = feats()
+    with torch.no_grad():
+        outs = neck(x)
+    assert [o.shape[-2:] for o in outs] == [(16, 12), (8, 6), (4, 3)]
+    assert_close_lists(list(outs), reference(neck, x))
+
+
+@pytest.mark.parametrize('norm_cfg,cls', [(dict(type='BN'), nn.BatchNorm2d),
+                                          (dict(type='GN', num_groups=4), nn.GroupNorm)])
+def test_norm_cfg_is_applied(norm_cfg, cls):
+    """MMDet's HRFPN accepts norm_cfg and ignores it; here every conv gets the norm."""
+    neck = HRFPN(IN_CHANNELS, 12, num_outs=3, norm_cfg=norm_cfg)
+    norms = [m for m in neck.modules() if isinstance(m, cls)]
+    assert len(norms) == 1 + 3  # the reduction conv and every 3x3 conv
+    assert neck.reduction_conv.conv.bias is None  # a norm follows: no conv bias
+    neck.train()
+    outs = neck(feats())
+    if cls is nn.BatchNorm2d:  # training-mode BN output: zero mean per channel
+        assert outs[0].mean(dim=(0, 2, 3)).abs().max() < 1e-4
+    neck.eval()
+    with torch.no_grad():
+        assert_close_lists(list(neck(feats())), reference(neck, feats()))
+
+
+def test_without_norm_the_convs_have_bias():
+    neck = HRFPN(IN_CHANNELS, 12, num_outs=2)
+    assert not any(isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) for m in neck.modules())
+    assert neck.reduction_conv.conv.bias is not None
+
+
+def test_with_cp_same_values_and_gradients_and_recomputes():
+    torch.manual_seed(0)
+    plain = HRFPN(IN_CHANNELS, 12, num_outs=3, norm_cfg=dict(type='BN')).train()
+    ckpt = HRFPN(IN_CHANNELS, 12, num_outs=3, norm_cfg=dict(type='BN'), with_cp=True).train()
+    ckpt.load_state_dict(plain.state_dict())
+    calls = []
+    original = ckpt.reduction_conv.forward
+    ckpt.reduction_conv.forward = lambda x: (calls.append(1), original(x))[1]
+    for neck in (plain, ckpt):
+        sum(o.square().mean() for o in neck(feats(requires_grad=True))).backward()
+    assert len(calls) == 2  # forward, then recomputed during backward
+    for (name, a), (_, b) in zip(plain.named_parameters(), ckpt.named_parameters()):
+        torch.testing.assert_close(b.grad, a.grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_odd_input_sizes_from_hrnet():
+    backbone = HRNet(extra=dict(
+        stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(1, ),
+                    num_channels=(8, )),
+        stage2=dict(num_modules=1, num_branches=2, block='BASIC', num_blocks=(1, 1),
+                    num_channels=(4, 8)),
+        stage3=dict(num_modules=1, num_branches=3, block='BASIC', num_blocks=(1, 1, 1),
+                    num_channels=(4, 8, 16)),
+        stage4=dict(num_modules=1, num_branches=4, block='BASIC', num_blocks=(1, 1, 1, 1),
+                    num_channels=(4, 8, 16, 32)))).eval()
+    neck = HRFPN(IN_CHANNELS, 12, num_outs=3).eval()
+    with torch.no_grad():
+        outs = neck(backbone(torch.randn(1, 3, 131, 93)))
+    assert [o.shape[-2:] for o in outs] == [(33, 24), (16, 12), (8, 6)]
+
+
+@pytest.mark.parametrize('kwargs,message', [
+    (dict(in_channels=32, out_channels=8), 'in_channels must be a non-empty list'),
+    (dict(in_channels=[], out_channels=8), 'in_channels must be a non-empty list'),
+    (dict(in_channels=IN_CHANNELS, out_channels=8, pooling_type='MEAN'), "'MEAN'"),
+    (dict(in_channels=IN_CHANNELS, out_channels=8, num_outs=0), 'num_outs=0'),
+])
+def test_bad_arguments(kwargs, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        HRFPN(**kwargs)
+
+
+def test_wrong_number_of_branches_names_the_fix():
+    neck = HRFPN(IN_CHANNELS, 8)
+    with pytest.raises(ValueError, match='got 1 feature maps.*multiscale_output=True'):
+        neck(feats()[:1])
