@@ -20,7 +20,7 @@ Data (one helper, :func:`demo_overrides`, for every config):
   config's own ``data_prefix``.
 
 The demo data is built by ``tools/prepare_demo_data.py`` (``data/demo`` or
-``$HRNET_MM_DEMO_ROOT``); without it these tests skip.
+``$HRNET_MM_DEMO_ROOT``); the fixture builds it when it is missing.
 """
 import copy
 import importlib.util
@@ -74,9 +74,12 @@ def one_thread():
 
 @pytest.fixture(scope='module')
 def demo_seg():
+    # Built, never skipped: the setup always makes data/demo (see test_pose_face_configs).
+    from hrnet_mm.datasets.demo_data import prepare_demo_data
+    prepare_demo_data(DEMO_ROOT)
     root = DEMO_ROOT / 'seg'
-    if not (root / 'classes.txt').is_file():
-        pytest.skip(f'demo data missing at {root}: run tools/prepare_demo_data.py')
+    assert (root / 'classes.txt').is_file(), \
+        f'{root} incomplete: run python tools/prepare_demo_data.py --force'
     return root
 
 
