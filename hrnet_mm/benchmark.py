@@ -164,6 +164,7 @@ class Mode:
     dtype: str = 'fp32'            # 'fp32' or 'bf16' (autocast)
     compile: bool = False
     fold_bn: bool = False
+    with_cp: bool = False          # gradient checkpointing of the residual blocks
     deploy: Optional[str] = None   # None, 'eager', 'jit' or 'compile'
 
     @property
@@ -174,6 +175,8 @@ class Mode:
             parts = ['channels_last' if self.channels_last else 'NCHW']
             if self.fold_bn:
                 parts.append('BN folded')
+            if self.with_cp:
+                parts.append('with_cp')
             if self.compile:
                 parts.append('compiled')
         if self.dtype != 'fp32':
@@ -205,6 +208,12 @@ def prepare(model: nn.Module, mode: Mode, train: bool, device: torch.device,
                 return infer(x)
         return run_deploy
     net = copy.deepcopy(model).to(device)
+    if mode.with_cp:
+        blocks = [m for m in net.modules() if hasattr(m, 'with_cp')]
+        if not blocks:
+            raise ValueError('benchmark: this implementation has no with_cp option')
+        for block in blocks:
+            block.with_cp = True
     if mode.fold_bn:
         if train:
             raise ValueError('benchmark: BN folding is for inference only')

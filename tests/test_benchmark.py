@@ -87,14 +87,17 @@ def test_a_peer_that_cannot_run_the_input_is_reported_not_timed():
 
 def test_measure_training_case():
     case = bm.Case('seg', 18, 1, True, TINY)
-    modes = [bm.Mode(), bm.Mode(channels_last=True), bm.Mode(deploy='eager')]
-    result = bm.measure_case(case, modes, torch.device('cpu'), ['hrnet_mm', 'mmseg'],
+    modes = [bm.Mode(), bm.Mode(with_cp=True), bm.Mode(deploy='eager')]
+    result = bm.measure_case(case, modes, torch.device('cpu'), ['hrnet_mm', 'mmseg', 'timm'],
                              warmup=1, repeats=1)
     timed = [e for e in result.entries if e.times]
-    assert {(e.model, e.mode.channels_last) for e in timed} == {
-        ('hrnet_mm', False), ('hrnet_mm', True), ('mmseg', False), ('mmseg', True)}
+    assert {(e.model, e.mode.with_cp) for e in timed} == {
+        ('hrnet_mm', False), ('hrnet_mm', True), ('mmseg', False), ('mmseg', True),
+        ('timm', False)}
+    no_cp = [e for e in result.entries if e.model == 'timm' and e.mode.with_cp]
+    assert 'no with_cp option' in no_cp[0].error  # reported, not fatal
     deploy = [e for e in result.entries if e.mode.deploy]
-    assert deploy and 'inference only' in deploy[0].error  # reported, not fatal
+    assert deploy and 'inference only' in deploy[0].error
     assert result.agreement['mmseg'] <= 1e-6
 
 

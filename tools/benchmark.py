@@ -48,6 +48,9 @@ def parse_args(argv=None):
                         'under torch.compile (slow to start on CPU)')
     parser.add_argument('--fold-bn', action='store_true',
                         help='also run every model with BN folded (inference cases)')
+    parser.add_argument('--with-cp', action='store_true',
+                        help='also run training cases with gradient checkpointing '
+                        '(every implementation that has the option)')
     parser.add_argument('--deploy', choices=['none', 'eager', 'jit', 'compile'],
                         help="hrnet_mm's deploy backend for inference (default: jit on "
                         'CPU, compile on GPU)')
@@ -112,6 +115,8 @@ def main(argv=None) -> int:
                  for f in args.formats]
         if args.compile:
             modes += [bm.Mode(channels_last=True, dtype=args.dtype, compile=True)]
+        if case.train and args.with_cp:
+            modes += [bm.Mode(channels_last=True, dtype=args.dtype, with_cp=True)]
         if not case.train:
             if args.fold_bn:
                 modes += [bm.Mode(channels_last=True, dtype=args.dtype, fold_bn=True)]
