@@ -8,6 +8,7 @@ on a non-square input.
 import copy
 import importlib
 
+import pytest
 import torch
 from mmengine.registry import DefaultScope
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -150,3 +151,38 @@ def test_scoped_name_and_other_models_unaffected():
         assert build(scope, cfg) is not None
     assert isinstance(build('mmpose', dict(type='HRNet', extra=w(18))).eval()(X), tuple)
     assert isinstance(build('mmseg', dict(type='HRNet', extra=w(18))).eval()(X), list)
+
+
+def toolbox_hrnet_configs():
+    """Every config shipped inside mmdet/mmseg/mmpose that sets ``type='HRNet'``."""
+    import glob
+    import os.path as osp
+    for scope in ('mmdet', 'mmseg', 'mmpose'):
+        root = osp.join(osp.dirname(importlib.import_module(scope).__file__), '.mim', 'configs')
+        for path in sorted(glob.glob(osp.join(root, '**', '*.py'), recursive=True)):
+            with open(path) as f:
+                if "type='HRNet'" in f.read():
+                    yield scope, path
+
+
+@pytest.mark.slow
+def test_every_toolbox_hrnet_config_is_a_drop_in():
+    """The toolboxes' own HRNet configs, unchanged, build hrnet_mm's HRNet; for each
+    distinct backbone setting among them, outputs equal the built-in's."""
+    import json
+
+    from mmengine.config import Config
+    distinct = {}
+    configs = list(toolbox_hrnet_configs())
+    for scope, path in configs:
+        backbone = Config.fromfile(path).model.backbone.to_dict()
+        backbone.pop('init_cfg', None)
+        backbone.pop('pretrained', None)
+        distinct.setdefault((scope, json.dumps(backbone, sort_keys=True)), backbone)
+    assert len(configs) >= 90 and len(distinct) >= 8, (len(configs), len(distinct))
+    x = torch.randn(1, 3, 64, 96, generator=torch.Generator().manual_seed(2))
+    for (scope, _), backbone in distinct.items():
+        ours = build(scope, backbone)
+        assert isinstance(ours, HRNet), scope
+        builtin = randomize(build(scope, {**backbone, 'type': 'BuiltinHRNet'}), 7)
+        compare(builtin, ours, x, modes=('eval', ))
