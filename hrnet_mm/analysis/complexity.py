@@ -322,8 +322,11 @@ def _num(value, fmt='{:.2f}') -> str:
 
 def _paper_ref(paper: dict) -> str:
     parts = [str(paper.get(k)) for k in ('source', 'table') if paper.get(k)]
-    row = paper.get('row')
-    return (' '.join(parts) + (f': {row}' if row else '')).strip() or '-'
+    row = str(paper.get('row') or '')
+    prefix = ' '.join(parts)
+    if row.startswith(f'{prefix}:'):  # demo rows spell their source already
+        return row
+    return (prefix + (f': {row}' if row else '')).strip() or '-'
 
 
 def table_rows(results: Iterable[Measurement], root: str = 'configs') -> List[List[str]]:
