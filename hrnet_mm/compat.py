@@ -15,7 +15,9 @@ import re
 import zipfile
 
 import mmengine.dist.utils as dist_utils
+import numpy as np
 import torch
+from mmcv.transforms import LoadImageFromFile
 from mmengine.fileio.backends.local_backend import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
@@ -144,10 +146,11 @@ _CKPT_NAME = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
 
 
 def is_complete_checkpoint(path: str) -> bool:
-    """False for a missing, empty or truncated checkpoint file (cheap: reads the tail).
+    """False for a missing, empty, truncated or non-checkpoint file (cheap: reads the tail).
 
     ``torch.save`` writes a zip archive whose central directory is at the very end, so a
-    file cut short anywhere is not a valid zip.  Legacy (non-zip) pickles are accepted.
+    file cut short anywhere is not a valid zip.  Legacy (torch < 1.6) checkpoints are
+    pickles, accepted on their first byte.
     """
     if not osp.isfile(path):
         return False
@@ -155,7 +158,7 @@ def is_complete_checkpoint(path: str) -> bool:
         head = f.read(4)
     if head.startswith(b'PK'):
         return zipfile.is_zipfile(path)
-    return len(head) > 0
+    return head.startswith(b'\x80')  # pickle protocol >= 2
 
 
 def find_latest_checkpoint(path: str):
@@ -245,3 +248,82 @@ def _ddp_init(self, module, detect_anomalous_params: bool = False, **kwargs):
 
 
 MMDistributedDataParallel.__init__ = _ddp_init
+
+
+# -- ignore_empty also skips images that cannot be decoded -----------------------------
+
+_upstream_load_image = LoadImageFromFile.transform
+
+
+def _load_image_or_skip(self, results):
+    """Shim 7 -- mmcv 2.1.0 ``LoadImageFromFile(ignore_empty=True)`` returns None (so the
+    dataset draws another sample) only when reading raises; a truncated or corrupt file
+    that OpenCV decodes to None still hits ``assert img is not None`` and kills the run.
+    With ``ignore_empty`` that case is skipped too, as the option promises."""
+    try:
+        return _upstream_load_image(self, results)
+    except AssertionError as exc:
+        if self.ignore_empty and str(exc).startswith('failed to load image'):
+            return None
+        raise
+
+
+LoadImageFromFile.transform = _load_image_or_skip
+
+
+# -- segmentation maps one pixel high or wide ------------------------------------------
+def _install_seg_map_shape_fix():
+    try:
+        from mmseg.datasets.transforms import LoadAnnotations
+    except ImportError:
+        return  # mmseg is optional
+    upstream = LoadAnnotations._load_seg_map
+
+    def _load_seg_map_2d(self, results):
+        """Shim 8 -- mmseg 1.2.2 ``LoadAnnotations._load_seg_map`` ``squeeze()``-s the
+        decoded map, so a map 1 px high or wide loses a dimension (1x1 becomes 0-d) and
+        the next ``Resize`` fails with "not enough values to unpack".  The map gets its
+        image's 2-D shape back."""
+        upstream(self, results)
+        seg, shape = results['gt_seg_map'], results.get('ori_shape')
+        if seg.ndim != 2 and shape is not None and seg.size == shape[0] * shape[1]:
+            results['gt_seg_map'] = seg.reshape(shape[:2])
+
+    LoadAnnotations._load_seg_map = _load_seg_map_2d
+
+
+_install_seg_map_shape_fix()
+
+
+# -- drawing predictions of 1-pixel images ---------------------------------------------
+def _install_seg_visualizer_fix():
+    try:
+        from mmseg.visualization import SegLocalVisualizer
+    except ImportError:
+        return  # mmseg is optional
+    upstream = SegLocalVisualizer._draw_sem_seg
+
+    def _draw_sem_seg_numpy(self, image, sem_seg, *args, **kwargs):
+        """Shim 9 -- mmseg 1.2.2 ``SegLocalVisualizer._draw_sem_seg`` indexes a numpy mask
+        with a torch bool tensor; numpy reads a one-element tensor as the integer 0 or 1,
+        so drawing a 1-pixel image fails with "IndexError: index 1 is out of bounds".
+        Drawing from a numpy copy of the map is the same for every other size."""
+        return upstream(self, image, sem_seg.cpu().numpy(), *args, **kwargs)
+
+    def _get_center_loc_fast(self, mask):
+        """Shim 10 -- mmseg 1.2.2 ``SegLocalVisualizer._get_center_loc`` sorts every pixel
+        coordinate of a class in Python to place its label (40 s for one class of a 12 Mpx
+        photo).  ``np.argwhere`` already returns them in that (row, column) order, so the
+        same point is found without the sort."""
+        loc = np.argwhere(mask == 1)
+        rows, counts = np.unique(loc[:, 0], return_counts=True)
+        row = loc[loc[:, 0] == rows[counts.argmax()]]
+        y, x = row[len(row) // 2]
+        return np.array([x, y])
+
+    _get_center_loc_fast.upstream = SegLocalVisualizer._get_center_loc  # for the tests
+    SegLocalVisualizer._draw_sem_seg = _draw_sem_seg_numpy
+    SegLocalVisualizer._get_center_loc = _get_center_loc_fast
+
+
+_install_seg_visualizer_fix()

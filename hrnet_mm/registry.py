@@ -9,6 +9,8 @@ Precedence, after ``import hrnet_mm`` (``custom_imports=dict(imports=['hrnet_mm'
 * ``'hrnet_mm.HRNet'`` / ``'hrnet_mm.HRFPN'`` build hrnet_mm's classes with hrnet_mm's own
   defaults, from any registry and under any default scope; so do
   ``'hrnet_mm.HRNetImageClassifier'`` / ``'hrnet_mm.HRNetClsHead'`` (ImageNet configs).
+* ``'hrnet_mm.NonFiniteLossHook'`` / ``'hrnet_mm.CheckpointMatchHook'`` in ``custom_hooks``
+  (``hrnet_mm.hooks``), from any toolbox.
 * ``'FlipSwapSegTTAModel'`` in mmseg's registry: flip testing with left/right label
   swapping (the LIP configs' ``tta_model``).  It is new, so it overrides nothing.
 
@@ -17,9 +19,11 @@ Everything hrnet_mm registers anywhere is registered here, once, on ``import hrn
 import importlib
 from typing import Dict, Optional
 
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
+from .hooks import CheckpointMatchHook, NonFiniteLossHook
 from .models import HRFPN, HRNet
 from .models.classifiers import HRNetClsHead, HRNetImageClassifier
 
@@ -27,6 +31,9 @@ from .models.classifiers import HRNetClsHead, HRNetImageClassifier
 MODELS = Registry('model', parent=MMENGINE_MODELS, scope='hrnet_mm', locations=['hrnet_mm.models'])
 for _module in (HRNet, HRFPN, HRNetClsHead, HRNetImageClassifier):
     MODELS.register_module(module=_module)
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='hrnet_mm', locations=['hrnet_mm.hooks'])
+for _hook in (NonFiniteLossHook, CheckpointMatchHook):
+    HOOKS.register_module(module=_hook)
 
 _CONV_NORM_INIT = dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
 

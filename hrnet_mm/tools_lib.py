@@ -8,6 +8,12 @@
   needs is not on disk, naming the missing path and how to prepare that dataset
   (instead of a ``FileNotFoundError`` from deep inside a dataloader worker).
 * :func:`read_image` -- reads a demo image or says clearly why it cannot.
+* :func:`check_run` -- what else can be known to fail before a runner is built: NCCL on a
+  machine without CUDA, checkpoint files (``load_from``/``--resume``/``init_cfg``) that
+  are missing or cut short, and the data (``hrnet_mm.datacheck``).
+* :func:`add_safety_hooks` -- stop on a NaN loss, refuse a checkpoint of another model.
+* ``CHECK_ERRORS`` / ``RUN_ERRORS`` -- what the tools print as ``error: ...`` (no
+  traceback): found before the runner is built / raised while it runs.
 """
 import importlib
 import os
@@ -15,6 +21,11 @@ import os.path as osp
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 import hrnet_mm  # noqa: F401  (shims + HRNet/HRFPN registration into every toolbox)
+from hrnet_mm.compat import (CheckpointLoadError, CheckpointNotFoundError, DistBackendError,
+                             check_dist_backend, is_complete_checkpoint)
+from hrnet_mm.datacheck import DataCheckError, check_datasets, check_image
+from hrnet_mm.hooks import NonFiniteLossError
+from hrnet_mm.weights import IncompatibleCheckpointError, resolve_openmmlab
 
 TOOLBOXES = ('mmdet', 'mmseg', 'mmpose')
 DEMO_DATA_HINT = 'build it with: python tools/prepare_demo_data.py'
@@ -224,11 +235,16 @@ def check_data_roots(cfg, mode: str = 'train', config_path: Optional[str] = None
 
 
 def read_image(path: str):
-    """The image at ``path`` as a BGR uint8 array, or a clear error."""
+    """The image at ``path`` as a BGR uint8 array, or a clear error.
+
+    Grayscale, RGBA and 16-bit images come back as 8-bit BGR (mmcv's ``color`` flag);
+    truncated or oversized files raise instead of giving a partly grey image.
+    """
     if not osp.exists(path):
         raise FileNotFoundError(f'image {path!r} does not exist')
     if osp.isdir(path):
         raise IsADirectoryError(f'image {path!r} is a folder; give one image file')
+    check_image(path)
     import mmcv
     try:
         img = mmcv.imread(path, channel_order='bgr')
@@ -240,12 +256,109 @@ def read_image(path: str):
     return img
 
 
+# ---------------------------------------------------------------------------
+# before the runner: launcher, checkpoints, data
+
+CHECK_ERRORS = (DataCheckError, DistBackendError, CheckpointLoadError, CheckpointNotFoundError,
+                FileNotFoundError)
+RUN_ERRORS = (CheckpointLoadError, CheckpointNotFoundError, IncompatibleCheckpointError,
+              NonFiniteLossError, DistBackendError)
+
+
+def _pretrained_paths(node, where: str) -> Iterable[Tuple[str, str]]:
+    """(config key, checkpoint) of every ``init_cfg`` Pretrained / ``pretrained`` below."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            sub = f'{where}.{key}'
+            if key == 'pretrained' and isinstance(value, str):
+                yield sub, value
+            elif key == 'init_cfg':
+                for i, init in enumerate(value if isinstance(value, list) else [value]):
+                    if isinstance(init, dict) and init.get('type') == 'Pretrained' and \
+                            isinstance(init.get('checkpoint'), str):
+                        name = sub if not isinstance(value, list) else f'{sub}.{i}'
+                        yield f'{name}.checkpoint', init['checkpoint']
+            else:
+                yield from _pretrained_paths(value, sub)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _pretrained_paths(value, f'{where}.{i}')
+
+
+def _checkpoint_problem(key: str, path: str) -> Optional[str]:
+    if path.startswith(('open-mmlab://', 'openmmlab://')) and 'msra/hrnet' in path:
+        try:
+            resolve_openmmlab(path)
+        except (FileNotFoundError, KeyError) as exc:
+            return f'{key}: {exc}'
+        return None
+    if '://' in path:
+        return None  # downloaded by mmengine
+    if not osp.isfile(osp.expanduser(path)):
+        fix = ('set it to None to train from random init' if 'init_cfg' in key or
+               'pretrained' in key else 'check the path')
+        return f'{key}: checkpoint {path!r} does not exist; put the file there or {fix}'
+    if not is_complete_checkpoint(osp.expanduser(path)):
+        return (f'{key}: checkpoint {path!r} is truncated or corrupt (a run killed while '
+                'saving, or an interrupted download); use an earlier checkpoint or '
+                'download it again')
+    return None
+
+
+def check_checkpoints(cfg) -> None:
+    """Raises for missing or cut-short checkpoint files the run would load."""
+    found = list(_pretrained_paths(cfg.get('model'), 'model'))
+    load_from = cfg.get('load_from')
+    if isinstance(load_from, str):
+        found.append(('--resume' if cfg.get('resume') else 'load_from', load_from))
+    problems = [p for p in (_checkpoint_problem(k, v) for k, v in found) if p]
+    if problems:
+        error = CheckpointLoadError if any('truncated' in p for p in problems) else \
+            CheckpointNotFoundError
+        raise error('\n'.join(problems))
+
+
+def check_launcher(cfg) -> None:
+    """Raises :class:`DistBackendError` for NCCL on a machine without CUDA."""
+    if cfg.get('launcher', 'none') != 'none':
+        dist_cfg = (cfg.get('env_cfg') or {}).get('dist_cfg') or {}
+        check_dist_backend(dist_cfg.get('backend', 'nccl'))
+
+
+def check_run(cfg, mode: str, check_data: bool = True) -> List[str]:
+    """What else can fail before the runner is built (after :func:`check_data_roots`):
+    raises one of ``CHECK_ERRORS``; returns warnings about the data."""
+    check_launcher(cfg)
+    check_checkpoints(cfg)
+    if not check_data or os.environ.get('LOCAL_RANK', '0') != '0':
+        return []  # one check per machine is enough
+    return check_datasets(cfg, mode, scope=cfg.get('default_scope'))
+
+
+def add_safety_hooks(cfg, allow_partial_load: bool = False, train: bool = True) -> None:
+    """Adds :class:`~hrnet_mm.hooks.NonFiniteLossHook` (training) and
+    :class:`~hrnet_mm.hooks.CheckpointMatchHook` to ``cfg.custom_hooks`` unless the config
+    has them.  A backbone-only ``load_from`` stays allowed when training (not resuming).
+    """
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    have = {str(h.get('type', '')).split('.')[-1] for h in hooks if isinstance(h, dict)}
+    if train and 'NonFiniteLossHook' not in have:
+        hooks.append(dict(type='hrnet_mm.NonFiniteLossHook'))
+    if 'CheckpointMatchHook' not in have:
+        hooks.append(dict(type='hrnet_mm.CheckpointMatchHook',
+                          allow_partial=allow_partial_load,
+                          allow_missing=train and not cfg.get('resume', False)))
+    cfg.custom_hooks = hooks
+
+
 def parse_launcher_env(local_rank: Optional[int]) -> None:
     """torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK."""
     if 'LOCAL_RANK' not in os.environ and local_rank is not None:
         os.environ['LOCAL_RANK'] = str(local_rank)
 
 
-__all__: Sequence[str] = ('TOOLBOXES', 'DatasetNotFoundError', 'toolbox_of',
+__all__: Sequence[str] = ('TOOLBOXES', 'DatasetNotFoundError', 'CHECK_ERRORS', 'RUN_ERRORS',
+                          'toolbox_of',
                           'init_toolbox', 'missing_data_paths', 'check_data_roots',
-                          'read_image', 'parse_launcher_env')
+                          'read_image', 'check_checkpoints', 'check_launcher', 'check_run',
+                          'add_safety_hooks', 'parse_launcher_env')

@@ -75,6 +75,24 @@ def backbone_state_dict(checkpoint) -> Tuple[Dict[str, torch.Tensor], List[str]]
     return kept, dropped
 
 
+def state_dict_mismatch(own: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor],
+                        fresh: Tuple[str, ...] = ()) -> Tuple[List[str], List[str], List[str]]:
+    """(missing, unexpected, mis-shaped) keys of ``state`` loaded into a model's ``own``;
+    keys under a ``fresh`` prefix are not expected in a checkpoint."""
+    missing = [k for k in own if k not in state and not (fresh and k.startswith(fresh))]
+    unexpected = [k for k in state if k not in own]
+    mismatched = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'
+                  for k in own if k in state and state[k].shape != own[k].shape]
+    return missing, unexpected, mismatched
+
+
+def mismatch_summary(missing, unexpected, mismatched, total: int, what: str) -> str:
+    return (f'{len(missing)} missing, {len(unexpected)} unexpected, {len(mismatched)} '
+            f'mis-shaped of {total} {what}.\n'
+            f'  missing e.g.: {missing[:5]}\n  unexpected e.g.: {unexpected[:5]}\n'
+            f'  mis-shaped e.g.: {mismatched[:3]}')
+
+
 def load_backbone_weights(model: torch.nn.Module, checkpoint, allow_partial: bool = False,
                           source: str = 'checkpoint') -> Dict[str, List[str]]:
     """Loads a checkpoint's backbone tensors into an HRNet, refusing silent mismatches.
@@ -89,18 +107,13 @@ def load_backbone_weights(model: torch.nn.Module, checkpoint, allow_partial: boo
                                                       logger='current')
     state, ignored = backbone_state_dict(checkpoint)
     own = model.state_dict()
-    fresh = tuple(getattr(model, 'fresh_prefixes', ()))
-    missing = [k for k in own if k not in state and not (fresh and k.startswith(fresh))]
-    unexpected = [k for k in state if k not in own]
-    mismatched = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}'
-                  for k in own if k in state and state[k].shape != own[k].shape]
+    missing, unexpected, mismatched = state_dict_mismatch(
+        own, state, fresh=tuple(getattr(model, 'fresh_prefixes', ())))
     if (missing or unexpected or mismatched) and not allow_partial:
         raise IncompatibleCheckpointError(
-            f'{source} does not match this HRNet: {len(missing)} missing, {len(unexpected)} '
-            f'unexpected, {len(mismatched)} mis-shaped of {len(own)} backbone tensors.\n'
-            f'  missing e.g.: {missing[:5]}\n  unexpected e.g.: {unexpected[:5]}\n'
-            f'  mis-shaped e.g.: {mismatched[:3]}\n'
-            'Check that arch/extra (width, e.g. w32 vs w48) matches the checkpoint, or set '
+            f'{source} does not match this HRNet: ' +
+            mismatch_summary(missing, unexpected, mismatched, len(own), 'backbone tensors') +
+            '\nCheck that arch/extra (width, e.g. w32 vs w48) matches the checkpoint, or set '
             "allow_partial=True (init_cfg=dict(type='Pretrained', checkpoint=..., "
             'allow_partial=True)) to load only the matching tensors.')
     loadable = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}

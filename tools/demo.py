@@ -107,6 +107,7 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    from hrnet_mm.compat import CheckpointLoadError
     checkpoint = None if args.checkpoint.lower() == 'none' else args.checkpoint
     if checkpoint is None:
         print('warning: no checkpoint, drawing a randomly initialised model',
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
     try:
         out = run_demo(args.config, checkpoint, args.image, args.out, args.device,
                        args.score_thr, args.cfg_options)
-    except (FileNotFoundError, IsADirectoryError, ValueError) as exc:
+    except (FileNotFoundError, IsADirectoryError, ValueError, CheckpointLoadError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2
     print(f'predictions drawn to {out}')

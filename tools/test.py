@@ -73,7 +73,9 @@ def dump_metric(scope: str, out_file: str):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from hrnet_mm.tools_lib import DatasetNotFoundError, check_data_roots, init_toolbox
+    from hrnet_mm.tools_lib import (CHECK_ERRORS, RUN_ERRORS, DatasetNotFoundError,
+                                    add_safety_hooks, check_data_roots, check_run,
+                                    init_toolbox)
     if not osp.isfile(args.checkpoint):
         print(f'error: checkpoint {args.checkpoint!r} does not exist', file=sys.stderr)
         return 2
@@ -84,6 +86,13 @@ def main(argv=None) -> int:
     except DatasetNotFoundError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2
+    try:
+        for warning in check_run(cfg, 'test'):
+            print(f'warning: {warning}', file=sys.stderr)
+    except CHECK_ERRORS as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    add_safety_hooks(cfg, train=False)
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
@@ -95,7 +104,11 @@ def main(argv=None) -> int:
         out_dir = osp.dirname(osp.abspath(args.out))
         os.makedirs(out_dir, exist_ok=True)
         runner.test_evaluator.metrics.append(dump_metric(scope, args.out))
-    metrics = runner.test()
+    try:
+        metrics = runner.test()
+    except RUN_ERRORS as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
     if args.out is not None:
         print(f'predictions dumped to {args.out}')
     return 0 if metrics is not None else 1

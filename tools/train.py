@@ -43,6 +43,13 @@ def parse_args(argv=None):
         help='override config settings, key=value pairs such as '
         'train_cfg.max_iters=2 model.backbone.init_cfg=None; lists as a=[1,2] '
         'or a=1,2 (quote the whole pair if it has spaces)')
+    parser.add_argument(
+        '--allow-partial-load', action='store_true',
+        help='load a load_from/--resume checkpoint that does not fully match the model '
+        '(only the matching tensors), e.g. to fine-tune with another number of classes')
+    parser.add_argument(
+        '--skip-data-check', action='store_true',
+        help='do not check every image/annotation before training (hrnet_mm.datacheck)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     # torch.distributed.launch passes --local-rank (torch>=2.0) or --local_rank.
@@ -98,7 +105,9 @@ def build_cfg(args):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from hrnet_mm.tools_lib import DatasetNotFoundError, check_data_roots, init_toolbox
+    from hrnet_mm.tools_lib import (CHECK_ERRORS, RUN_ERRORS, DatasetNotFoundError,
+                                    add_safety_hooks, check_data_roots, check_run,
+                                    init_toolbox)
     cfg = build_cfg(args)
     init_toolbox(cfg)
     try:
@@ -109,6 +118,13 @@ def main(argv=None) -> int:
     if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
         print(f'error: --resume checkpoint {args.resume!r} does not exist', file=sys.stderr)
         return 2
+    try:
+        for warning in check_run(cfg, 'train', check_data=not args.skip_data_check):
+            print(f'warning: {warning}', file=sys.stderr)
+    except CHECK_ERRORS as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    add_safety_hooks(cfg, allow_partial_load=args.allow_partial_load)
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
@@ -116,7 +132,11 @@ def main(argv=None) -> int:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except RUN_ERRORS as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
     return 0
 
 

@@ -32,6 +32,19 @@ def train(config, work_dir, *extra, **env_extra) -> subprocess.CompletedProcess:
                **env_extra)
 
 
+def start_train(config, work_dir, *extra, **env_extra) -> subprocess.Popen:
+    """tools/train.py in the background; ``finish`` waits for it."""
+    return subprocess.Popen(
+        [str(a) for a in (PYTHON, 'tools/train.py', config, '--work-dir', work_dir, *extra)],
+        cwd=REPO, env=env(**env_extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+
+
+def finish(proc: subprocess.Popen, timeout=600) -> subprocess.CompletedProcess:
+    stdout, stderr = proc.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
 def with_crash_helpers(config: Path, tmp_path: Path) -> Path:
     """``config`` plus ``custom_imports`` of crash_helpers (SIGKILLs chosen by env)."""
     derived = tmp_path / f'{config.stem}_crashable.py'

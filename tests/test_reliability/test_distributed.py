@@ -80,3 +80,12 @@ def test_dist_test_gives_the_metrics_and_predictions_of_test_py(trained, tmp_pat
     assert by_image[0].keys() == by_image[1].keys()
     for path, seg in by_image[0].items():
         assert torch.equal(seg, by_image[1][path]), path
+
+
+def test_nccl_without_cuda_names_the_fix(tmp_path):
+    # The config inherits mmseg's nccl; the check runs before torch.distributed starts.
+    proc = run([PYTHON, 'tools/train.py', CONFIG, '--work-dir', tmp_path, '--launcher',
+                'pytorch'], timeout=120, CUDA_VISIBLE_DEVICES='')
+    assert proc.returncode == 2, describe(proc)
+    assert "backend='nccl' needs CUDA GPUs" in proc.stderr
+    assert '--cfg-options env_cfg.dist_cfg.backend=gloo' in proc.stderr

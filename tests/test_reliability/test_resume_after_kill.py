@@ -12,14 +12,14 @@ Upstream mmengine 0.10.7 loses everything at step 2: it deletes ``iter_2.pth``
 (``max_keep_ckpts=1``) before writing ``iter_4.pth`` in place, so step 3 finds only a
 truncated file.  ``hrnet_mm.compat`` writes atomically and deletes after the save.
 """
-import os
 import signal
 import zipfile
 
 import pytest
 import torch
 
-from _train_runs import CONFIGS, describe, load, train, with_crash_helpers
+from _train_runs import (CONFIGS, describe, finish, load, start_train, train,
+                         with_crash_helpers)
 
 CONFIG = CONFIGS / 'fcn_tiny_resume.py'
 MAX_ITERS = 6  # as in the config
@@ -29,24 +29,20 @@ def killed(proc) -> bool:
     return proc.returncode == -signal.SIGKILL
 
 
-@pytest.fixture(scope='module')
-def reference(tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp('uninterrupted')
-    proc = train(CONFIG, work_dir)
-    assert proc.returncode == 0, describe(proc)
-    return load(work_dir / f'iter_{MAX_ITERS}.pth')
-
-
 @pytest.mark.slow
-def test_killed_mid_run_and_mid_save_resumes_exactly(reference, tmp_path):
+def test_killed_mid_run_and_mid_save_resumes_exactly(tmp_path):
+    # One thread per process: the uninterrupted run goes beside the chain on 2 cores, and
+    # every run computes with the same thread count (CPU kernels split work by threads).
+    threads = dict(OMP_NUM_THREADS=1, MKL_NUM_THREADS=1)
+    reference = start_train(CONFIG, tmp_path / 'uninterrupted', **threads)
     config = with_crash_helpers(CONFIG, tmp_path)
     work_dir = tmp_path / 'work'
 
-    first = train(config, work_dir, CRASH_AT_ITER=3)
+    first = train(config, work_dir, CRASH_AT_ITER=3, **threads)
     assert killed(first), describe(first)
     assert sorted(p.name for p in work_dir.glob('*.pth')) == ['iter_2.pth']
 
-    second = train(config, work_dir, '--resume', CRASH_DURING_SAVE='iter_4.pth')
+    second = train(config, work_dir, '--resume', CRASH_DURING_SAVE='iter_4.pth', **threads)
     assert killed(second), describe(second)
     assert 'resumed epoch: 0, iter: 2' in second.stdout + second.stderr
     # The kill left half a checkpoint on disk, but never under a name resume would pick.
@@ -56,14 +52,16 @@ def test_killed_mid_run_and_mid_save_resumes_exactly(reference, tmp_path):
     assert (work_dir / 'iter_2.pth').exists()  # the old one is deleted only after a save
     assert (work_dir / 'last_checkpoint').read_text().strip().endswith('iter_2.pth')
 
-    third = train(config, work_dir, '--resume')
+    third = train(config, work_dir, '--resume', **threads)
     assert third.returncode == 0, describe(third)
     assert 'resumed epoch: 0, iter: 2' in third.stdout + third.stderr
     assert sorted(p.name for p in work_dir.iterdir() if '.pth' in p.name) == [
         f'iter_{MAX_ITERS}.pth']  # max_keep_ckpts=1 honoured, temp leftovers gone
 
-    resumed = load(work_dir / f'iter_{MAX_ITERS}.pth')
-    assert_same_training_state(resumed, reference)
+    reference = finish(reference)
+    assert reference.returncode == 0, describe(reference)
+    assert_same_training_state(load(work_dir / f'iter_{MAX_ITERS}.pth'),
+                               load(tmp_path / 'uninterrupted' / f'iter_{MAX_ITERS}.pth'))
 
 
 def assert_same_training_state(got, want, atol=1e-6):

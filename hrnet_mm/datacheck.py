@@ -1,0 +1,318 @@
+"""Checks a config's data before training starts, so that a bad file fails in second 1.
+
+Without them, a truncated JPEG or a missing image kills the run at whatever iteration
+samples it (mmcv: ``AssertionError: failed to load image``), an empty annotation file
+fails with ``JSONDecodeError: Expecting value: line 1 column 1``, a dataset left empty
+by ``filter_cfg`` makes ``InfiniteSampler`` wait forever, and annotations whose
+``category_id`` is not a category are dropped silently by mmdet.
+
+What is checked, per dataset the run uses:
+
+* COCO-style ``ann_file`` (JSON): not empty, valid JSON, has ``images``/``categories``,
+  every annotation's ``image_id`` is an image and its ``category_id`` a category, and
+  (mmdet) every class of the config is a category of the file -- otherwise mmdet maps
+  the remaining classes to shifted label indices.
+* the dataset as the toolbox builds it: not empty; every image (and segmentation map)
+  exists, is an image, is complete (JPEG end marker / PNG ``IEND``, else fully decoded)
+  and within OpenCV's size limit; segmentation maps are single-channel 8-bit.
+
+Images that mmcv reads correctly (grayscale, RGBA, 16-bit, 1x1, large) pass.  When the
+pipeline's ``LoadImageFromFile`` has ``ignore_empty=True``, unreadable or missing images
+are reported as a warning instead: mmengine's datasets then replace them with other
+samples at run time.
+"""
+import json
+import os
+import os.path as osp
+import warnings
+from contextlib import contextmanager
+from typing import Dict, Iterable, List, Optional, Tuple
+
+JPEG_END = b'\xff\xd9'
+PNG_END = b'IEND\xaeB`\x82'
+# OpenCV refuses to decode more pixels than this (imgcodecs' CV_IO_MAX_IMAGE_PIXELS).
+CV_MAX_PIXELS = int(os.environ.get('CV_IO_MAX_IMAGE_PIXELS', 1 << 30))
+SHOW = 10  # problems listed per kind; the rest are counted
+IMAGE_KEYS = ('img_path', 'seg_map_path')
+
+
+class DataCheckError(ValueError):
+    """A dataset the run needs has files that would crash it or silently mislead it."""
+
+
+# ---------------------------------------------------------------------------
+# single images
+
+
+@contextmanager
+def _strict_pillow():
+    """Pillow that reports truncation and does not judge size (OpenCV's limit is what
+    matters for mmcv, checked separately)."""
+    from PIL import Image, ImageFile
+    limit, truncated = Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES
+    Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = None, False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            yield
+    finally:
+        Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = limit, truncated
+
+
+def _tail(path: str, size: int = 64) -> bytes:
+    with open(path, 'rb') as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - size))
+        return f.read()
+
+
+def _decodes_fully(path: str) -> bool:
+    from PIL import Image
+    try:
+        with _strict_pillow(), Image.open(path) as img:
+            img.load()
+        return True
+    except (OSError, SyntaxError, ValueError):
+        return False
+
+
+def _looks_complete(path: str, fmt: str) -> bool:
+    """Cheap end-marker test; a file without the marker is decoded to be sure (trailing
+    bytes after a JPEG's end are legal and written by some cameras)."""
+    tail = _tail(path)
+    if fmt == 'JPEG' and JPEG_END in tail.rstrip(b'\x00\r\n '):
+        return True
+    if fmt == 'PNG' and tail.endswith(PNG_END):
+        return True
+    if fmt not in ('JPEG', 'PNG'):
+        return True  # no cheap test; the header was readable
+    return _decodes_fully(path)
+
+
+def image_problem(path: str, label_map: bool = False) -> Optional[str]:
+    """What is wrong with the image at ``path`` for mmcv, or None when it loads fine."""
+    from PIL import Image, UnidentifiedImageError
+    if not osp.exists(path):
+        return 'does not exist'
+    if osp.isdir(path):
+        return 'is a folder, not an image'
+    if osp.getsize(path) == 0:
+        return 'is empty (0 bytes)'
+    try:
+        with _strict_pillow(), Image.open(path) as img:
+            fmt, (width, height), mode = img.format, img.size, img.mode
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        return f'is not an image file or is corrupt ({exc})'
+    if width * height > CV_MAX_PIXELS:
+        return (f'is {width}x{height} = {width * height / 1e6:.0f} Mpx, over OpenCV\'s '
+                f'decode limit of {CV_MAX_PIXELS / 1e6:.0f} Mpx (downscale it)')
+    if not _looks_complete(path, fmt):
+        return f'is truncated or corrupt ({fmt} data ends early)'
+    if label_map and mode not in ('L', 'P', '1'):
+        return (f'is a {mode} image; segmentation maps must hold one 8-bit class index per '
+                'pixel (mode L or P). Colour-coded or 16-bit maps are read wrongly by '
+                'LoadAnnotations: convert them to class indices')
+    return None
+
+
+def check_image(path: str) -> None:
+    """Raises :class:`DataCheckError` when mmcv cannot read the image at ``path``."""
+    problem = image_problem(path)
+    if problem:
+        raise DataCheckError(f'image {path!r} {problem}')
+
+
+# ---------------------------------------------------------------------------
+# COCO-style annotation files
+
+
+def _examples(items: List[str]) -> str:
+    more = f' (and {len(items) - SHOW} more)' if len(items) > SHOW else ''
+    return '; '.join(items[:SHOW]) + more
+
+
+def coco_problems(ann_file: str, classes: Optional[Iterable[str]] = None) -> List[str]:
+    """What is wrong with a COCO-format annotation file, as readable lines."""
+    if osp.getsize(ann_file) == 0:
+        return [f'annotation file {ann_file!r} is empty (0 bytes): regenerate it, e.g. '
+                'rerun the conversion/export that wrote it']
+    try:
+        with open(ann_file, encoding='utf-8') as f:
+            data = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return [f'annotation file {ann_file!r} is not valid JSON ({exc}): was it cut short '
+                'while being written? Regenerate it']
+    if not isinstance(data, dict) or 'images' not in data or 'categories' not in data:
+        keys = sorted(data) if isinstance(data, dict) else type(data).__name__
+        return [f'annotation file {ann_file!r} is not in COCO format: it needs "images", '
+                f'"annotations" and "categories" (found {keys})']
+    image_ids = {img.get('id') for img in data['images']}
+    categories = {cat.get('id'): cat.get('name') for cat in data['categories']}
+    bad_image, bad_cat = [], []
+    for ann in data.get('annotations', []):
+        if ann.get('image_id') not in image_ids:
+            bad_image.append(f"annotation {ann.get('id')} -> image_id {ann.get('image_id')}")
+        if ann.get('category_id') not in categories:
+            bad_cat.append(f"annotation {ann.get('id')} (image {ann.get('image_id')}) has "
+                           f"category_id {ann.get('category_id')}")
+    problems = []
+    if bad_image:
+        problems.append(
+            f'{len(bad_image)} annotations in {ann_file!r} point at an image_id that is not '
+            f'in "images": {_examples(bad_image)}. Add the images or delete those annotations')
+    if bad_cat:
+        problems.append(
+            f'{len(bad_cat)} annotations in {ann_file!r} have a category_id that is not in '
+            f'"categories" (ids {sorted(categories)}), and mmdet would drop them silently: '
+            f'{_examples(bad_cat)}. Fix the ids or add the categories')
+    if classes is not None:
+        absent = [c for c in classes if c not in set(categories.values())]
+        if absent:
+            problems.append(
+                f'classes {absent} of the config are not categories of {ann_file!r} '
+                f'(it has {sorted(map(str, categories.values()))}); mmdet would give the '
+                'other classes shifted labels. Make metainfo.classes list category names '
+                'of the file')
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# datasets of a config
+
+
+def _datasets(cfg, mode: str) -> List[Tuple[str, dict]]:
+    keys = ['train_dataloader'] if mode == 'train' else [f'{mode}_dataloader']
+    if mode == 'train' and cfg.get('val_cfg') and cfg.get('val_dataloader'):
+        keys.append('val_dataloader')
+    out = []
+    for key in keys:
+        loader = cfg.get(key)
+        dataset = loader.get('dataset') if isinstance(loader, dict) else None
+        if isinstance(dataset, dict) and not dataset.get('backend_args'):
+            out.append((key, dataset))
+    return out
+
+
+def _leaves(dataset_cfg: dict) -> Iterable[dict]:
+    """The dataset configs holding files (inside Repeat/Concat/... wrappers)."""
+    if isinstance(dataset_cfg.get('dataset'), dict):
+        yield from _leaves(dataset_cfg['dataset'])
+    for sub in dataset_cfg.get('datasets', None) or []:
+        yield from _leaves(sub)
+    if 'dataset' not in dataset_cfg and 'datasets' not in dataset_cfg:
+        yield dataset_cfg
+
+
+def _skips_unreadable(dataset_cfg: dict) -> bool:
+    pipeline = dataset_cfg.get('pipeline') or []
+    return any(isinstance(t, dict) and str(t.get('type', '')).endswith('LoadImageFromFile')
+               and t.get('ignore_empty', False) for t in pipeline)
+
+
+def _ann_file(dataset_cfg: dict) -> Optional[str]:
+    ann = dataset_cfg.get('ann_file')
+    if not isinstance(ann, str) or not ann or '://' in ann:
+        return None
+    root = dataset_cfg.get('data_root')
+    return ann if not root or osp.isabs(ann) else osp.join(root, ann)
+
+
+def _classes(dataset_cfg: dict, scope: Optional[str]):
+    """The class names mmdet will look up in the file's categories (None: no lookup)."""
+    if scope != 'mmdet':
+        return None  # mmpose/mmseg do not map category names to labels
+    metainfo = dataset_cfg.get('metainfo') or {}
+    if metainfo.get('classes'):
+        return metainfo['classes']
+    from mmdet.registry import DATASETS
+    dataset_cls = DATASETS.get(dataset_cfg.get('type', ''))
+    return getattr(dataset_cls, 'METAINFO', {}).get('classes')
+
+
+def _file_paths(dataset) -> Dict[str, bool]:
+    """{path: is a segmentation map} of every file the dataset's samples load."""
+    paths: Dict[str, bool] = {}
+    for idx in range(len(dataset)):
+        info = dataset.get_data_info(idx)
+        for key in IMAGE_KEYS:
+            value = info.get(key)
+            if isinstance(value, str) and '://' not in value:
+                paths.setdefault(value, key == 'seg_map_path')
+    return paths
+
+
+def _unserialized(dataset_cfg: dict) -> dict:
+    """A copy whose leaf datasets keep a plain list: mmengine's serialisation crashes on
+    an empty one (``need at least one array to concatenate``) before we can count it."""
+    out = dict(dataset_cfg)
+    if isinstance(out.get('dataset'), dict):
+        out['dataset'] = _unserialized(out['dataset'])
+    if out.get('datasets'):
+        out['datasets'] = [_unserialized(d) for d in out['datasets']]
+    if 'dataset' not in out and 'datasets' not in out:
+        out['serialize_data'] = False
+    return out
+
+
+def _build(key: str, dataset_cfg: dict, scope: Optional[str]):
+    from mmengine.registry import DATASETS
+    dataset_cfg = _unserialized(dataset_cfg)
+    if scope:  # build in the toolbox's scope without changing the process-wide default
+        dataset_cfg['_scope_'] = scope
+    try:
+        return DATASETS.build(dataset_cfg)
+    except Exception as exc:
+        raise DataCheckError(
+            f'{key}.dataset ({dataset_cfg.get("type")}) could not be built: '
+            f'{type(exc).__name__}: {exc}') from exc
+
+
+def check_datasets(cfg, mode: str = 'train', scope: Optional[str] = None) -> List[str]:
+    """Raises :class:`DataCheckError` listing every problem found; returns warnings.
+
+    ``mode='train'`` checks the train dataset and, when the run validates, the val
+    dataset; ``'val'``/``'test'`` check that one.  ``scope`` is the config's toolbox
+    (its modules registered, e.g. by ``tools_lib.init_toolbox``).
+    """
+    problems: List[str] = []
+    notes: List[str] = []
+    for key, dataset_cfg in _datasets(cfg, mode):
+        for leaf in _leaves(dataset_cfg):
+            ann_file = _ann_file(leaf)
+            if ann_file and ann_file.endswith('.json') and osp.isfile(ann_file):
+                problems += [f'{key}: {p}' for p in coco_problems(ann_file,
+                                                                   _classes(leaf, scope))]
+        if problems:
+            continue  # the toolbox would fail on the same file, less clearly
+        dataset = _build(key, dataset_cfg, scope)
+        if len(dataset) == 0:
+            problems.append(
+                f'{key}.dataset has no samples (ann_file {_ann_file(dataset_cfg)!r}, '
+                f'data_prefix {dataset_cfg.get("data_prefix")}); check the paths and '
+                'suffixes, and that filter_cfg (e.g. filter_empty_gt) leaves images')
+            continue
+        bad_images, bad_maps = [], []
+        for path, is_map in _file_paths(dataset).items():
+            problem = image_problem(path, label_map=is_map)
+            if problem:
+                (bad_maps if is_map else bad_images).append(f'{path} {problem}')
+        # mmengine redraws a sample whose LoadImageFromFile returned None, in training only.
+        leaves = list(_leaves(dataset_cfg))
+        if bad_images and key == 'train_dataloader' and all(map(_skips_unreadable, leaves)):
+            notes.append(f'{key}: {len(bad_images)} images cannot be read and will be '
+                         f'skipped (LoadImageFromFile ignore_empty=True): '
+                         f'{_examples(bad_images)}')
+            bad_images = []
+        bad = bad_images + bad_maps
+        if bad:
+            skip_hint = ('; or, to skip unreadable images while training, set '
+                         'ignore_empty=True on LoadImageFromFile (the dataset then draws '
+                         'another sample)') if bad_images else ''
+            problems.append(
+                f"{key}: {len(bad)} of the dataset's files cannot be used: "
+                f'{_examples(bad)}. Fix: replace or re-encode these files, or remove '
+                f'their entries from the annotations{skip_hint}')
+    if problems:
+        raise DataCheckError('the data of this config has problems:\n' +
+                             '\n'.join(f'  - {p}' for p in problems))
+    return notes
