@@ -14,7 +14,7 @@ What is checked, per dataset the run uses:
   the remaining classes to shifted label indices.
 * the dataset as the toolbox builds it: not empty; every image (and segmentation map)
   exists, is an image, is complete (JPEG end marker / PNG ``IEND``, else fully decoded)
-  and within OpenCV's size limit; segmentation maps are single-channel 8-bit.
+  and within OpenCV's size limit; mmseg's segmentation maps are single-channel 8-bit.
 
 Images that mmcv reads correctly (grayscale, RGBA, 16-bit, 1x1, large) pass.  When the
 pipeline's ``LoadImageFromFile`` has ``ignore_empty=True``, unreadable or missing images
@@ -293,7 +293,8 @@ def check_datasets(cfg, mode: str = 'train', scope: Optional[str] = None) -> Lis
             continue
         bad_images, bad_maps = [], []
         for path, is_map in _file_paths(dataset).items():
-            problem = image_problem(path, label_map=is_map)
+            # mmdet's panoptic maps are RGB-encoded ids; only mmseg's hold class indices.
+            problem = image_problem(path, label_map=is_map and scope == 'mmseg')
             if problem:
                 (bad_maps if is_map else bad_images).append(f'{path} {problem}')
         # mmengine redraws a sample whose LoadImageFromFile returned None, in training only.

@@ -13,7 +13,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from _bad_files import (DET, LARGE, det_annotations, oversized_png, seg_dataset,
+from _bad_files import (DET, LARGE, SEG_LABEL, det_annotations, oversized_png, seg_dataset,
                         write_variants)
 from _train_runs import CONFIGS, PYTHON, REPO, describe, load, run, train
 
@@ -270,6 +270,21 @@ def test_image_problems_are_named(images):
         'is truncated or corrupt (JPEG data ends early)'
     assert re.fullmatch(r"is 40000x40000 = 1600 Mpx, over OpenCV's decode limit of 1074 Mpx "
                         r'\(downscale it\)', image_problem(str(paths['oversized'])))
+
+
+def test_colour_or_16_bit_label_maps_are_named(tmp_path):
+    """mmseg's LoadAnnotations would read them as garbage class indices."""
+    import numpy as np
+    from PIL import Image
+    label = np.asarray(Image.open(SEG_LABEL))
+    Image.fromarray(np.dstack([label] * 3)).save(tmp_path / 'rgb.png')
+    Image.fromarray(label.astype(np.uint16) * 300).save(tmp_path / 'sixteen.png')
+    assert image_problem(str(SEG_LABEL), label_map=True) is None
+    for name, mode in (('rgb', 'RGB'), ('sixteen', 'I;16')):
+        assert image_problem(str(tmp_path / f'{name}.png'), label_map=True) == (
+            f'is a {mode} image; segmentation maps must hold one 8-bit class index per '
+            'pixel (mode L or P). Colour-coded or 16-bit maps are read wrongly by '
+            'LoadAnnotations: convert them to class indices')
 
 
 def test_truncated_image_in_training_data_is_named_with_the_fix(images):
