@@ -165,7 +165,7 @@ class Mode:
     compile: bool = False
     fold_bn: bool = False
     with_cp: bool = False          # gradient checkpointing of the residual blocks
-    deploy: Optional[str] = None   # None, 'eager', 'jit' or 'compile'
+    deploy: Optional[str] = None   # None or a hrnet_mm.deploy.INFERENCE_BACKENDS entry
 
     @property
     def label(self) -> str:
@@ -200,6 +200,8 @@ def prepare(model: nn.Module, mode: Mode, train: bool, device: torch.device,
     if mode.deploy:
         if train:
             raise ValueError('benchmark: the deploy mode is for inference only')
+        if mode.deploy == 'onnxruntime' and device.type != 'cpu':
+            raise ValueError('benchmark: the onnxruntime deploy path runs on the CPU')
         infer = optimize_for_inference(model.to(device), example.to(device),
                                        backend=mode.deploy, channels_last=True)
 
@@ -343,7 +345,6 @@ class CaseResult:
     agreement: Dict[str, float]
     macs: int
     failures: Dict[str, str] = field(default_factory=dict)  # peers that cannot run the input
-    onnx: Optional[Entry] = None
 
     def best(self, model: str) -> Optional[Entry]:
         done = [e for e in self.entries if e.model == model and e.times]
@@ -366,7 +367,7 @@ def conv_macs(model: nn.Module, x: torch.Tensor) -> int:
 
 def measure_case(case: Case, modes: Sequence[Mode], device: torch.device,
                  names: Sequence[str] = MODELS, warmup: int = 1, repeats: int = 3,
-                 onnx: bool = False, progress=None, log=print) -> CaseResult:
+                 progress=None) -> CaseResult:
     """Builds every model with the same weights, checks agreement, then times each mode."""
     h, w = case.shape
     gen = torch.Generator().manual_seed(1)
@@ -384,6 +385,8 @@ def measure_case(case: Case, modes: Sequence[Mode], device: torch.device,
             f'benchmark: {", ".join(f"{k} (relative error {v:.1e})" for k, v in bad.items())}'
             f' disagree with hrnet_mm beyond {AGREEMENT_RTOL:.0e}; refusing to time them')
     names = [n for n in names if n not in failures]
+    with torch.no_grad():
+        expected = {n: models[n](x) for n in names}  # all in eval mode already
     macs = conv_macs(references.pop('hrnet_mm'), x)
     del references
 
@@ -399,16 +402,22 @@ def measure_case(case: Case, modes: Sequence[Mode], device: torch.device,
                 entry.error = f'{type(exc).__name__}: {exc}'.splitlines()[0][:120]
             entries.append(entry)
     live = [e for e in entries if e.run is not None]
-    for e in live:  # warm-up, with the memory probe (untimed)
+    for e in live:  # warm-up, with the memory probe and the output check (untimed)
         try:
-            for k in range(warmup):
+            for k in range(max(warmup, 1)):
                 with PeakMemory(device) as mem:
-                    e.run(x)
+                    out = e.run(x)
                 e.peak_bytes = max(e.peak_bytes, mem.peak)
+                if k == 0 and not case.train and e.mode.dtype == 'fp32':
+                    # Every mode is checked too (layout, folding, graph backends), so a
+                    # fast but wrong execution path is never timed.
+                    err = relative_error(out, expected[e.model])
+                    if not err <= AGREEMENT_RTOL:
+                        raise AssertionError(f'output differs from eager by {err:.1e}')
         except Exception as exc:
             e.error, e.run = f'{type(exc).__name__}: {exc}'.splitlines()[0][:120], None
         if progress is not None:
-            progress.update(1)
+            progress.update(max(warmup, 1))
     live = [e for e in live if e.run is not None]
     for _ in range(repeats):  # alternating A B C A B C: drift hits every model alike
         for e in live:
@@ -421,35 +430,7 @@ def measure_case(case: Case, modes: Sequence[Mode], device: torch.device,
                 progress.update(1)
     for e in entries:
         e.run = None  # free the copies before the next case
-    result = CaseResult(case, entries, agreement, macs, failures)
-    if onnx and not case.train and device.type == 'cpu':
-        result.onnx = measure_onnx(models['hrnet_mm'], x, warmup, repeats)
-    return result
-
-
-def measure_onnx(model: nn.Module, x: torch.Tensor, warmup: int, repeats: int) -> Entry:
-    """hrnet_mm exported to ONNX (BN folded) and run by onnxruntime on the CPU."""
-    import tempfile
-
-    from hrnet_mm.deploy import export_onnx, ort_session, verify_onnx
-    entry = Entry('hrnet_mm', Mode(), None)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, 'hrnet.onnx')
-        try:
-            export_onnx(model, path, tuple(x.shape))
-            session = ort_session(path)
-            verify_onnx(path, model, x, rtol=AGREEMENT_RTOL, session=session)
-        except Exception as exc:
-            entry.error = f'{type(exc).__name__}: {exc}'.splitlines()[0][:120]
-            return entry
-        feed = {session.get_inputs()[0].name: x.numpy()}
-        for _ in range(warmup):
-            session.run(None, feed)
-        for _ in range(repeats):
-            start = time.perf_counter()
-            session.run(None, feed)
-            entry.times.append(time.perf_counter() - start)
-    return entry
+    return CaseResult(case, entries, agreement, macs, failures)
 
 
 def matmul_peak(device: torch.device, dtype: str = 'fp32', size: int = 4096,
@@ -496,12 +477,10 @@ def result_rows(result: CaseResult, peak_tflops: Optional[float]) -> List[List[s
     flops = 2 * result.macs * (3 if case.train else 1)
     ours = result.best('hrnet_mm')
     rows = []
-    entries = list(result.entries) + ([result.onnx] if result.onnx else [])
-    for e in entries:
-        is_onnx = e is result.onnx
-        mode = 'onnxruntime (BN folded)' if is_onnx else e.mode.label
+    for e in result.entries:
+        mode = e.mode.label
         if e.error or not e.times:
-            rows.append([e.model, mode, 'error', '', '', '', e.error or ''])
+            rows.append([e.model, mode, 'not run', '', '', '', e.error or ''])
             continue
         ms = e.median * 1e3
         tflops = flops / e.median / 1e12
@@ -509,8 +488,10 @@ def result_rows(result: CaseResult, peak_tflops: Optional[float]) -> List[List[s
         if peak_tflops:
             tf += f' ({100 * tflops / peak_tflops:.0f}%)'
         ratio = '' if ours is None else f'{e.median / ours.median:.2f}x'
-        rows.append([e.model, mode, f'{ms:.1f}', f'{case.batch / e.median:.1f}',
-                     '-' if is_onnx else _fmt_mem(e.peak_bytes), tf, ratio])
+        # onnxruntime's arena keeps its memory from the export check on: not measurable
+        memory = '-' if e.mode.deploy == 'onnxruntime' else _fmt_mem(e.peak_bytes)
+        rows.append([e.model, mode, f'{ms:.1f}', f'{case.batch / e.median:.1f}', memory, tf,
+                     ratio])
     return rows
 
 

@@ -56,24 +56,41 @@ def test_a_wrong_model_is_refused_before_timing(monkeypatch):
         bm.measure_case(case, [bm.Mode()], torch.device('cpu'), ['hrnet_mm', 'mmdet'])
 
 
-def test_measure_inference_case_runs_every_mode_and_onnx():
+def test_measure_inference_case_runs_every_mode():
     case = bm.Case('pose', 18, 1, False, TINY)
-    modes = [bm.Mode(), bm.Mode(channels_last=True), bm.Mode(channels_last=True, fold_bn=True),
-             bm.Mode(deploy='jit')]
-    result = bm.measure_case(case, modes, torch.device('cpu'), ['hrnet_mm', 'mmdet', 'timm'],
-                             warmup=1, repeats=1, onnx=True)
+    modes = [bm.Mode(channels_last=True), bm.Mode(channels_last=True, fold_bn=True),
+             bm.Mode(deploy='jit'), bm.Mode(deploy='onnxruntime')]
+    result = bm.measure_case(case, modes, torch.device('cpu'), ['hrnet_mm', 'timm'],
+                             warmup=1, repeats=1)
     assert all(e.error is None and len(e.times) == 1 for e in result.entries), \
         [(e.model, e.mode.label, e.error) for e in result.entries]
-    # deploy is hrnet_mm's own path: the peers are not run in it
-    assert [e.model for e in result.entries if e.mode.deploy] == ['hrnet_mm']
-    assert len(result.entries) == 3 * 3 + 1
-    assert result.onnx is not None and result.onnx.error is None and result.onnx.times
+    # deploy paths are hrnet_mm's own: the peers are not run in them
+    assert [e.model for e in result.entries if e.mode.deploy] == ['hrnet_mm', 'hrnet_mm']
+    assert len(result.entries) == 2 * 2 + 2
     assert result.macs > 0
     ratio, ours, fastest = result.speedup_over_fastest_peer()
-    assert ours.model == 'hrnet_mm' and fastest.model in ('mmdet', 'timm') and ratio > 0
+    assert ours.model == 'hrnet_mm' and fastest.model == 'timm' and ratio > 0
     rows = bm.result_rows(result, None)
-    assert len(rows) == len(result.entries) + 1
-    assert rows[-1][1] == 'onnxruntime (BN folded)'
+    assert len(rows) == len(result.entries)
+    assert rows[-1][:2] == ['hrnet_mm', 'deploy[onnxruntime]']
+
+
+def test_a_mode_that_computes_something_else_is_not_timed(monkeypatch):
+    from hrnet_mm import deploy
+    real = deploy.fold_bn
+
+    def sloppy_fold(model, inplace=False):  # a "fast" path that drops one BN's shift
+        folded = real(model, inplace)
+        with torch.no_grad():
+            folded.conv1.bias.add_(0.5)
+        return folded
+    monkeypatch.setattr(deploy, 'fold_bn', sloppy_fold)
+    case = bm.Case('pose', 18, 1, False, TINY)
+    result = bm.measure_case(case, [bm.Mode(), bm.Mode(fold_bn=True)], torch.device('cpu'),
+                             ['hrnet_mm'], warmup=1, repeats=1)
+    folded = [e for e in result.entries if e.mode.fold_bn][0]
+    assert not folded.times and 'output differs from eager' in folded.error
+    assert [e for e in result.entries if not e.mode.fold_bn][0].times
 
 
 def test_a_peer_that_cannot_run_the_input_is_reported_not_timed():
@@ -132,7 +149,7 @@ def test_cli_end_to_end(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(REPO / 'tools/benchmark.py'), '--widths', '18', '--cases',
          'pose:1:infer:64x64', '--models', 'hrnet_mm', 'mmpose', '--repeats', '1',
-         '--no-onnx', '--write', str(out)],
+         '--deploy', 'jit', '--write', str(out)],
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'W18 inference, pose 1x3x64x64' in proc.stdout

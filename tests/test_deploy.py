@@ -131,12 +131,35 @@ def test_optimize_for_inference_backends_agree(backend, channels_last):
     assert any(isinstance(m, _BatchNorm) for m in model.modules())  # input untouched
 
 
+def test_onnxruntime_backend_keeps_the_call_convention():
+    model = randomize(HRNet(extra=small_extra()))
+    infer = optimize_for_inference(model, X, backend='onnxruntime')
+    with torch.no_grad():
+        expected = model(X)
+        other = torch.randn(1, 3, 96, 80)  # dynamic axes: another batch and size
+        expected_other = model(other)
+    got = infer(X)
+    assert isinstance(got, list) and len(got) == 4  # the model's own container
+    assert rel_err(got, expected) <= 1e-4
+    assert rel_err(infer(other), expected_other) <= 1e-4
+
+
+@pytest.mark.slow
+def test_compile_backend_with_freezing_agrees():
+    model = randomize(HRNet(extra=small_extra()))
+    infer = optimize_for_inference(model, X, backend='compile')
+    with torch.no_grad():
+        expected = model(X)
+    assert rel_err(infer(X), expected) <= 1e-4
+
+
 def test_optimize_for_inference_argument_errors():
     model = HRNet(extra=small_extra())
     with pytest.raises(ValueError, match="backend='tensorrt'"):
         optimize_for_inference(model, X, backend='tensorrt')
-    with pytest.raises(ValueError, match='needs `example`'):
-        optimize_for_inference(model, backend='jit')
+    for backend in ('jit', 'onnxruntime'):
+        with pytest.raises(ValueError, match='needs `example`'):
+            optimize_for_inference(model, backend=backend)
 
 
 def test_channels_last_broadcast_fusion_equals_upsample_then_add():

@@ -14,7 +14,7 @@ A case is TASK:BATCH:infer|train[:HxW] with TASK pose (256x192), seg (512x1024) 
 (800x1344); HxW overrides the task's input size.  Modes: every model runs NCHW and
 channels_last (``--formats``); ``--fold-bn`` adds BN-folded inference for every model,
 ``--compile`` torch.compile for every model; hrnet_mm also runs its deploy path
-(``--deploy``, default jit on CPU, compile on GPU).
+(``--deploy``: default jit and onnxruntime on CPU, compile on GPU).
 """
 import argparse
 import os.path as osp
@@ -30,6 +30,7 @@ GPU_CASES = ['pose:256:infer', 'seg:8:infer', 'det:4:infer', 'pose:64:train',
 
 
 def parse_args(argv=None):
+    from hrnet_mm.deploy import INFERENCE_BACKENDS
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split('\n\n', 1)[1])
@@ -51,11 +52,9 @@ def parse_args(argv=None):
     parser.add_argument('--with-cp', action='store_true',
                         help='also run training cases with gradient checkpointing '
                         '(every implementation that has the option)')
-    parser.add_argument('--deploy', choices=['none', 'eager', 'jit', 'compile'],
-                        help="hrnet_mm's deploy backend for inference (default: jit on "
-                        'CPU, compile on GPU)')
-    parser.add_argument('--onnx', action=argparse.BooleanOptionalAction, default=None,
-                        help='time hrnet_mm under onnxruntime (CPU inference; default on)')
+    parser.add_argument('--deploy', nargs='+', choices=['none', *INFERENCE_BACKENDS],
+                        help="hrnet_mm's deploy paths to time for inference (default: jit "
+                        'and onnxruntime on CPU, compile on GPU)')
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--threads', type=int, help='torch CPU threads (default: all cores)')
@@ -105,8 +104,8 @@ def main(argv=None) -> int:
         print(f'error: --models must include hrnet_mm and be among {list(bm.MODELS)}',
               file=sys.stderr)
         return 2
-    deploy = args.deploy or ('compile' if gpu else 'jit')
-    onnx = (not gpu) if args.onnx is None else args.onnx
+    deploy = [d for d in (args.deploy or (['compile'] if gpu else ['jit', 'onnxruntime']))
+              if d != 'none']
     cases = [parse_case(c, w) for w in args.widths for c in (args.cases or
                                                               (GPU_CASES if gpu else CPU_CASES))]
 
@@ -120,13 +119,12 @@ def main(argv=None) -> int:
         if not case.train:
             if args.fold_bn:
                 modes += [bm.Mode(channels_last=True, dtype=args.dtype, fold_bn=True)]
-            if deploy != 'none':
-                modes += [bm.Mode(dtype=args.dtype, deploy=deploy)]
+            modes += [bm.Mode(dtype=args.dtype, deploy=d) for d in deploy]
         return modes
 
     def runs(case):
         n = sum(len(names) if not m.deploy else 1 for m in modes_for(case))
-        return n * (args.warmup + args.repeats)
+        return n * (max(args.warmup, 1) + args.repeats)
 
     peak = bm.matmul_peak(device, args.dtype)
     where = bm.device_description(device)
@@ -138,8 +136,7 @@ def main(argv=None) -> int:
             progress.set_postfix_str(case.label)
             try:
                 result = bm.measure_case(case, modes_for(case), device, names,
-                                         args.warmup, args.repeats, onnx=onnx,
-                                         progress=progress)
+                                         args.warmup, args.repeats, progress=progress)
             except AssertionError as exc:
                 print(f'error: {exc}', file=sys.stderr)
                 return 1

@@ -253,7 +253,8 @@ class HRModule(nn.Module):
     # (h, s, w, s) view of the sum, without materialising the upsampled tensor.  Measured
     # (docs/benchmarks.md): faster in channels_last, where the innermost dimension stays
     # the contiguous channels; slower in NCHW (an innermost loop of length s) and much
-    # slower under autograd (in-place on a view), so it is used only where it wins.
+    # slower under autograd (in-place on a view), so it is used only where it wins.  The
+    # ONNX exporter mistranslates the in-place add into a strided view, so not there.
     broadcast_nearest = True
 
     def _add_upsampled(self, total: torch.Tensor, low: torch.Tensor, owned: bool):
@@ -261,6 +262,7 @@ class HRModule(nn.Module):
         height, width = total.shape[-2:]
         s = height // h
         if (self.broadcast_nearest and self.upsample.mode == 'nearest'
+                and not torch.onnx.is_in_onnx_export()
                 and height == s * h and width == s * w
                 and not (torch.is_grad_enabled() and (total.requires_grad or low.requires_grad))
                 and total.is_contiguous(memory_format=torch.channels_last)):
