@@ -111,6 +111,9 @@ def main(argv=None) -> int:
         return 1
     if args.out is not None:
         print(f'predictions dumped to {args.out}')
+    if runner.rank == 0:
+        from hrnet_mm.run_summary import TEST_PREFIX, format_metrics
+        print(format_metrics(metrics, TEST_PREFIX), flush=True)
     return 0 if metrics is not None else 1
 
 

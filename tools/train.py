@@ -103,12 +103,35 @@ def build_cfg(args):
     return cfg
 
 
+def amp_device_error(cfg):
+    """Why the config's AMP training cannot run on this machine, or None.
+
+    mmengine's AmpOptimWrapper asserts a CUDA/NPU/MLU/MUSA device deep inside the
+    runner; saying so before anything is built is kinder than that traceback.
+    """
+    optim_wrapper = cfg.get('optim_wrapper', None) or {}
+    if optim_wrapper.get('type', None) != 'AmpOptimWrapper':
+        return None
+    from mmengine.device import (is_cuda_available, is_mlu_available, is_musa_available,
+                                 is_npu_available)
+    if is_cuda_available() or is_npu_available() or is_mlu_available() or \
+            is_musa_available():
+        return None
+    return ('AMP training (--amp, or optim_wrapper.type=AmpOptimWrapper in the config) '
+            'needs a CUDA, NPU, MLU or MUSA device: mmengine\'s AmpOptimWrapper does not '
+            'run on CPU. Train without --amp here.')
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     from hrnet_mm.tools_lib import (CHECK_ERRORS, RUN_ERRORS, DatasetNotFoundError,
                                     add_safety_hooks, check_data_roots, check_run,
                                     init_toolbox)
     cfg = build_cfg(args)
+    amp_error = amp_device_error(cfg)
+    if amp_error:
+        print(f'error: {amp_error}', file=sys.stderr)
+        return 2
     init_toolbox(cfg)
     try:
         check_data_roots(cfg, 'train', config_path=args.config)
@@ -137,6 +160,9 @@ def main(argv=None) -> int:
     except RUN_ERRORS as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
+    if runner.rank == 0:
+        from hrnet_mm.run_summary import format_metrics, last_val_metrics
+        print(format_metrics(last_val_metrics(runner)), flush=True)
     return 0
 
 

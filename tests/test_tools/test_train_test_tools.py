@@ -1,0 +1,189 @@
+"""tools/train.py and tools/test.py as a user runs them: real subprocesses on the demo.
+
+One module-scoped run of ``tools/train.py`` on the demo detector (2 iterations at a
+small size, validation at the end) writes two checkpoints; ``tools/test.py`` evaluates
+the last one, and ``--resume`` without a value continues from it.  The command-line
+semantics that need no training (``--amp``, ``--auto-scale-lr``, ``--resume``) are
+checked on ``build_cfg`` directly.
+"""
+import math
+import re
+
+import pytest
+
+from tool_runner import REPO, describe, load_tool, run_tool
+
+DEMO_DET = 'configs/demo/faster-rcnn_hrnetv2p-w18_demo.py'
+# The demo detector, made cheap: 128 px, batch 1, fewer proposals.  score_thr=0 keeps
+# the detections of a 2-iteration model, so CocoMetric has something to score (with an
+# empty result list it returns no metrics at all).
+SHRINK = [
+    'train_dataloader.batch_size=1',
+    'train_dataloader.dataset.pipeline.2.scale=(128,128)',
+    'val_dataloader.dataset.pipeline.1.scale=(128,128)',
+    'test_dataloader.dataset.pipeline.1.scale=(128,128)',
+    'model.train_cfg.rpn_proposal.max_per_img=64',
+    'model.train_cfg.rcnn.sampler.num=32',
+    'model.test_cfg.rpn.max_per_img=64',
+    'model.test_cfg.rcnn.score_thr=0.0',
+]
+METRIC_LINE = re.compile(r'^(final|test) metrics: .*$', re.M)
+
+
+def metrics_of(stdout: str, kind: str) -> dict:
+    from hrnet_mm.run_summary import parse_metrics
+    lines = [m.group(0) for m in METRIC_LINE.finditer(stdout) if m.group(1) == kind]
+    assert lines, f'no "{kind} metrics:" line in the output'
+    return parse_metrics(lines[-1])
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory, demo_root):
+    """tools/train.py, 2 iterations, a checkpoint after each, validation at the end."""
+    work_dir = tmp_path_factory.mktemp('train_demo_det')
+    proc = run_tool(['tools/train.py', DEMO_DET, '--work-dir', work_dir, '--cfg-options',
+                     *SHRINK, 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+                     'default_hooks.checkpoint.interval=1',
+                     'default_hooks.checkpoint.max_keep_ckpts=2',
+                     'default_hooks.logger.interval=1'])
+    assert proc.returncode == 0, describe(proc)
+    return work_dir, proc
+
+
+def test_train_writes_checkpoints_and_prints_final_metrics(trained):
+    work_dir, proc = trained
+    assert (work_dir / 'iter_1.pth').is_file() and (work_dir / 'iter_2.pth').is_file()
+    assert (work_dir / 'last_checkpoint').read_text().strip().endswith('iter_2.pth')
+    metrics = metrics_of(proc.stdout, 'final')
+    assert 0.0 <= metrics['coco/bbox_mAP'] <= 1.0, metrics
+    assert 'coco/bbox_mAP_50' in metrics
+    # The summary is the run's last word, after mmengine's own log.
+    assert proc.stdout.rstrip().splitlines()[-1].startswith('final metrics: ')
+    loss = [float(v) for v in re.findall(r'Iter\(train\) \[2/2\].*? loss: ([-\d.e+naif]+)',
+                                         proc.stdout + proc.stderr)]
+    assert loss and math.isfinite(loss[-1]), describe(proc)
+
+
+def test_test_tool_evaluates_the_checkpoint(trained, tmp_path):
+    work_dir, train_proc = trained
+    proc = run_tool(['tools/test.py', DEMO_DET, work_dir / 'iter_2.pth',
+                     '--work-dir', tmp_path, '--out', tmp_path / 'preds.pkl',
+                     '--cfg-options', *SHRINK])
+    assert proc.returncode == 0, describe(proc)
+    metrics = metrics_of(proc.stdout, 'test')
+    assert 0.0 <= metrics['coco/bbox_mAP'] <= 1.0
+    # Same weights, same data and pipeline as the final validation: the same number.
+    assert metrics['coco/bbox_mAP'] == pytest.approx(
+        metrics_of(train_proc.stdout, 'final')['coco/bbox_mAP'], abs=1e-3)
+    import pickle
+    with open(tmp_path / 'preds.pkl', 'rb') as f:
+        preds = pickle.load(f)
+    assert len(preds) == 4  # the 4 demo images
+
+
+def test_test_tool_missing_checkpoint(tmp_path, capsys):
+    test_tool = load_tool('test')
+    assert test_tool.main([str(REPO / DEMO_DET), str(tmp_path / 'nope.pth')]) == 2
+    err = capsys.readouterr().err
+    assert 'nope.pth' in err and 'does not exist' in err
+
+
+def test_resume_without_value_continues_from_latest(trained, tmp_path):
+    import shutil
+    work_dir = tmp_path / 'work'
+    shutil.copytree(trained[0], work_dir)
+    proc = run_tool(['tools/train.py', DEMO_DET, '--work-dir', work_dir, '--resume',
+                     '--cfg-options', *SHRINK, 'train_cfg.max_iters=3',
+                     'train_cfg.val_interval=100', 'default_hooks.checkpoint.interval=1',
+                     'default_hooks.checkpoint.max_keep_ckpts=3',
+                     'default_hooks.logger.interval=1'])
+    assert proc.returncode == 0, describe(proc)
+    log = proc.stdout + proc.stderr
+    # mmengine names the checkpoint it resumed from: the latest, not iter_1.
+    assert re.search(r'[Rr]esumed? .*iter_2\.pth|Load checkpoint from .*iter_2\.pth', log), \
+        describe(proc)
+    assert 'iter_1.pth' not in ''.join(l for l in log.splitlines() if 'oad checkpoint' in l)
+    assert 'resumed epoch: 0, iter: 2' in log, describe(proc)
+    # Exactly one more iteration: [3/3] is logged, [1/3] and [2/3] are not.
+    assert 'Iter(train) [3/3]' in log and 'Iter(train) [1/3]' not in log
+    assert (work_dir / 'iter_3.pth').is_file()
+
+
+# -- command-line semantics on build_cfg ---------------------------------------------------
+
+@pytest.fixture(scope='module')
+def train_tool():
+    return load_tool('train')
+
+
+def build(train_tool, *argv):
+    return train_tool.build_cfg(train_tool.parse_args([str(REPO / DEMO_DET), *argv]))
+
+
+def test_amp_sets_amp_optim_wrapper(train_tool):
+    plain = build(train_tool)
+    assert plain.optim_wrapper.type == 'OptimWrapper'
+    cfg = build(train_tool, '--amp')
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.loss_scale == 'dynamic'
+    # everything else of the optimiser is kept
+    assert cfg.optim_wrapper.optimizer == plain.optim_wrapper.optimizer
+    assert cfg.optim_wrapper.clip_grad == plain.optim_wrapper.clip_grad
+
+
+def test_amp_on_a_machine_without_accelerator(train_tool, capsys):
+    """mmengine's AmpOptimWrapper asserts a GPU/NPU/MLU/MUSA; the tool says so up front."""
+    from mmengine.device import (is_cuda_available, is_mlu_available, is_musa_available,
+                                 is_npu_available)
+    from mmengine.optim import AmpOptimWrapper
+    cfg = build(train_tool, '--amp')
+    accelerator = (is_cuda_available() or is_npu_available() or is_mlu_available()
+                   or is_musa_available())
+    if accelerator:
+        assert train_tool.amp_device_error(cfg) is None
+        return
+    # What happens without the check: an assertion deep inside the runner.
+    import torch
+    with pytest.raises(AssertionError, match='only available'):
+        AmpOptimWrapper(optimizer=torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), 0.1))
+    assert 'CPU' in train_tool.amp_device_error(cfg)
+    assert train_tool.main([str(REPO / DEMO_DET), '--amp']) == 2
+    err = capsys.readouterr().err
+    assert 'error: AMP training' in err and 'without --amp' in err
+
+
+def test_auto_scale_lr(train_tool, tmp_path):
+    assert build(train_tool).auto_scale_lr == dict(enable=False, base_batch_size=2)
+    cfg = build(train_tool, '--auto-scale-lr', '--work-dir', str(tmp_path),
+                '--cfg-options', 'train_dataloader.batch_size=4')
+    assert cfg.auto_scale_lr.enable is True
+    # mmengine's Runner does the scaling: lr x (1 process x 4) / 2
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+    init_default_scope('mmdet')
+    runner = Runner.from_cfg(cfg)
+    optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    runner.scale_lr(optim_wrapper, runner.auto_scale_lr)
+    assert optim_wrapper.optimizer.param_groups[0]['lr'] == pytest.approx(4e-4)
+
+
+def test_auto_scale_lr_needs_base_batch_size(train_tool, tmp_path):
+    cfg_file = tmp_path / 'no_base.py'
+    cfg_file.write_text(f"_base_ = '{(REPO / DEMO_DET).as_posix()}'\n"
+                        "auto_scale_lr = dict(_delete_=True, enable=False)\n")
+    with pytest.raises(ValueError, match='base_batch_size'):
+        train_tool.build_cfg(train_tool.parse_args([str(cfg_file), '--auto-scale-lr']))
+
+
+def test_resume_options(train_tool):
+    cfg = build(train_tool)
+    assert not cfg.get('resume', False)
+    cfg = build(train_tool, '--resume')
+    assert cfg.resume is True and cfg.load_from is None  # latest in work_dir
+    cfg = build(train_tool, '--resume', 'some/iter_4.pth')
+    assert cfg.resume is True and cfg.load_from == 'some/iter_4.pth'
+
+
+def test_work_dir_default_and_override(train_tool):
+    assert build(train_tool).work_dir == './work_dirs/faster-rcnn_hrnetv2p-w18_demo'
+    assert build(train_tool, '--work-dir', 'elsewhere').work_dir == 'elsewhere'
