@@ -49,8 +49,32 @@ def _visualizer(model, scope):
                    'mmpose': 'PoseLocalVisualizer'}[scope]
         vis_cfg = dict(type=default, vis_backends=[dict(type='LocalVisBackend')])
     vis_cfg = dict(vis_cfg, name=f'hrnet_mm_demo_{os.getpid()}', save_dir=None)
+    if scope == 'mmpose':
+        # mmpose 1.3.2's OpenCV backend draws each keypoint with int(np.array([r])),
+        # which NumPy 2 refuses; mmengine's matplotlib backend draws the same marks.
+        vis_cfg['backend'] = 'matplotlib'
     vis_cfg.pop('vis_backends', None)  # draw to an array only; no work_dir output
     return VISUALIZERS.build(vis_cfg)
+
+
+def config_dataset_meta(cfg) -> dict:
+    """The class names and palette a checkpoint trained with ``cfg`` would carry.
+
+    The Runner stores its dataset's ``metainfo`` in every checkpoint; without one
+    (``none``) mmdet would label boxes with COCO's 80 names and mmseg has no names at
+    all, so the config's test dataset is built lazily (no annotation file is read) for
+    the same metainfo.
+    """
+    import copy
+
+    from mmengine.registry import DATASETS
+    loader = cfg.get('test_dataloader', None) or cfg.get('val_dataloader', None)
+    if not loader or 'dataset' not in loader:
+        raise ValueError('the config has no test_dataloader/val_dataloader dataset to '
+                         'take class names from')
+    dataset_cfg = copy.deepcopy(loader['dataset'])
+    dataset_cfg['lazy_init'] = True
+    return dict(DATASETS.build(dataset_cfg).metainfo)
 
 
 def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
@@ -75,6 +99,8 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
     if scope == 'mmdet':
         from mmdet.apis import inference_detector, init_detector
         model = init_detector(cfg, checkpoint, device=device)
+        if checkpoint is None:
+            model.dataset_meta = config_dataset_meta(cfg)
         result = inference_detector(model, img_bgr)
         visualizer = _visualizer(model, scope)
         visualizer.dataset_meta = model.dataset_meta
@@ -83,6 +109,8 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
     elif scope == 'mmseg':
         from mmseg.apis import inference_model, init_model
         model = init_model(cfg, checkpoint, device=device)
+        if checkpoint is None:
+            model.dataset_meta = config_dataset_meta(cfg)
         result = inference_model(model, img_bgr)
         visualizer = _visualizer(model, scope)
         visualizer.dataset_meta = model.dataset_meta
