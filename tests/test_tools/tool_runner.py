@@ -12,8 +12,9 @@ def run_tool(args, cwd=REPO, timeout=600, env=None):
     """Runs ``python <args>`` (paths in ``args`` relative to ``cwd``) and returns the
     CompletedProcess, stdout and stderr as text."""
     full_env = dict(os.environ)
-    # Two cores: the subprocess may use both, the pytest process is waiting.
-    full_env.setdefault('OMP_NUM_THREADS', '2')
+    # One thread: on 2 cores shared with anything else, torch's 2 OpenMP threads spin
+    # waiting for each other (measured: 14x the CPU time of 1 thread for the same run).
+    full_env.setdefault('OMP_NUM_THREADS', '1')
     full_env.update(env or {})
     return subprocess.run([sys.executable, *map(str, args)], cwd=str(cwd), env=full_env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
