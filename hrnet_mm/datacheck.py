@@ -229,11 +229,25 @@ def _classes(dataset_cfg: dict, scope: Optional[str]):
     return getattr(dataset_cls, 'METAINFO', {}).get('classes')
 
 
+def _infos(dataset) -> Iterable[dict]:
+    """The samples' data infos, read in place where possible (``get_data_info`` deep-copies
+    each one, which costs minutes on COCO-sized datasets)."""
+    if isinstance(getattr(dataset, 'datasets', None), (list, tuple)):  # ConcatDataset
+        for sub in dataset.datasets:
+            yield from _infos(sub)
+    elif getattr(dataset, 'dataset', None) is not None:  # Repeat/ClassBalanced wrappers
+        yield from _infos(dataset.dataset)
+    elif isinstance(getattr(dataset, 'data_list', None), list) and dataset.data_list:
+        yield from dataset.data_list
+    else:
+        for idx in range(len(dataset)):
+            yield dataset.get_data_info(idx)
+
+
 def _file_paths(dataset) -> Dict[str, bool]:
     """{path: is a segmentation map} of every file the dataset's samples load."""
     paths: Dict[str, bool] = {}
-    for idx in range(len(dataset)):
-        info = dataset.get_data_info(idx)
+    for info in _infos(dataset):
         for key in IMAGE_KEYS:
             value = info.get(key)
             if isinstance(value, str) and '://' not in value:

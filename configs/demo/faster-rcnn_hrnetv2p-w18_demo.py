@@ -51,6 +51,9 @@ train_dataloader = dict(
     batch_size=2,
     num_workers=0,
     persistent_workers=False,
+    # Iteration-based training on 4 images: a finite sampler ends every 2 iterations,
+    # and mmengine sleeps 2 s each time it restarts the dataloader.
+    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         data_root=data_root,
         metainfo=metainfo,

@@ -12,7 +12,8 @@
 #   reproduces the W32 row (zoo 41.9 = paper 41.9).
 # Other GPU counts: tools/train.py --auto-scale-lr scales the lr by
 #   total batch / auto_scale_lr.base_batch_size.
-# Model: MMDetection's own config, mmdet::hrnet/fcos_hrnetv2p-w18-gn-head_ms-640-800-4xb4-2x_coco.py;
+# Model: MMDetection's own config,
+#   mmdet::hrnet/fcos_hrnetv2p-w18-gn-head_ms-640-800-4xb4-2x_coco.py;
 #   hrnet_mm registers its HRNet/HRFPN under the same type names.
 # ImageNet init: open-mmlab://msra/hrnetv2_w18; from random init set
 #   --cfg-options model.backbone.init_cfg=None.

@@ -3,7 +3,8 @@
 # Paper:   HRNetV2 ("High-Resolution Representations for Labeling Pixels and Regions"),
 #          appendix "Network Pretraining", Table 14, row "HRNet-W96-C" in the block
 #          "Residual branch formed by a bottleneck": 57.5M parameters,
-#          GFLOPs not legible in the paper text, top-1 err 21.0%, top-5 err 5.6% (single 224x224 crop);
+#          GFLOPs not legible in the paper text,
+#          top-1 err 21.0%, top-5 err 5.6% (single 224x224 crop);
 #          compared there with ResNet-152 (10.7 GFLOPs).
 # Model:   HRNetImageClassifier = HRNet backbone (all four branches) + the official
 #          classification head of Figure 5: per-branch bottleneck raising the channels to

@@ -59,4 +59,5 @@ def load(path) -> dict:
 
 
 def describe(proc: subprocess.CompletedProcess) -> str:
-    return f'rc={proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}'
+    return (f'rc={proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n'
+            f'--- stderr\n{proc.stderr[-4000:]}')

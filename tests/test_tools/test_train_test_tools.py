@@ -102,7 +102,8 @@ def test_resume_without_value_continues_from_latest(trained, tmp_path):
     # mmengine names the checkpoint it resumed from: the latest, not iter_1.
     assert re.search(r'[Rr]esumed? .*iter_2\.pth|Load checkpoint from .*iter_2\.pth', log), \
         describe(proc)
-    assert 'iter_1.pth' not in ''.join(l for l in log.splitlines() if 'oad checkpoint' in l)
+    loads = [line for line in log.splitlines() if 'oad checkpoint' in line]
+    assert not any('iter_1.pth' in line for line in loads), loads
     assert 'resumed epoch: 0, iter: 2' in log, describe(proc)
     # Exactly one more iteration: [3/3] is logged, [1/3] and [2/3] are not.
     assert 'Iter(train) [3/3]' in log and 'Iter(train) [1/3]' not in log
