@@ -248,31 +248,8 @@ class HRModule(nn.Module):
                 total.add_(term)
         return total
 
-    # Nearest upsampling by an exact integer factor s repeats each low-resolution pixel in
-    # an s x s block, so adding it equals broadcasting the low-resolution tensor into a
-    # (h, s, w, s) view of the sum, without materialising the upsampled tensor.  Measured
-    # (docs/benchmarks.md): faster in channels_last, where the innermost dimension stays
-    # the contiguous channels; slower in NCHW (an innermost loop of length s) and much
-    # slower under autograd (in-place on a view), so it is used only where it wins.  The
-    # ONNX exporter mistranslates the in-place add into a strided view, so not there.
-    broadcast_nearest = True
-
     def _add_upsampled(self, total: torch.Tensor, low: torch.Tensor, owned: bool):
-        n, c, h, w = low.shape
         height, width = total.shape[-2:]
-        s = height // h
-        if (self.broadcast_nearest and self.upsample.mode == 'nearest'
-                and not torch.onnx.is_in_onnx_export()
-                and height == s * h and width == s * w
-                and not (torch.is_grad_enabled() and (total.requires_grad or low.requires_grad))
-                and total.is_contiguous(memory_format=torch.channels_last)):
-            spread = low[:, :, :, None, :, None]
-            if owned:
-                total.view(n, c, h, s, w, s).add_(spread)
-                return total
-            out = torch.empty_like(total)
-            torch.add(total.view(n, c, h, s, w, s), spread, out=out.view(n, c, h, s, w, s))
-            return out
         up = self.upsample(low, (height, width))
         # Not owned: `total` is xs[i]; add into the fresh upsampled tensor instead
         # (a + b == b + a exactly in floating point).
