@@ -345,6 +345,7 @@ class CaseResult:
     agreement: Dict[str, float]
     macs: int
     failures: Dict[str, str] = field(default_factory=dict)  # peers that cannot run the input
+    profile: List[Tuple[str, Dict[str, float]]] = field(default_factory=list)
 
     def best(self, model: str) -> Optional[Entry]:
         done = [e for e in self.entries if e.model == model and e.times]
@@ -431,6 +432,73 @@ def measure_case(case: Case, modes: Sequence[Mode], device: torch.device,
     for e in entries:
         e.run = None  # free the copies before the next case
     return CaseResult(case, entries, agreement, macs, failures)
+
+
+# Where the time goes: self time of every profiled op, by kind.  The kinds are what an
+# implementation can change (norm, element-wise, resampling, copies) against what it cannot
+# (the convolutions, the same oneDNN/cuDNN kernels whichever HRNet calls them).
+OP_KINDS = (
+    ('convolution', ('conv',)),
+    ('optimizer', ('sgd', 'foreach', 'lerp', 'addcmul')),
+    ('normalisation', ('batch_norm', 'group_norm', 'layer_norm')),
+    ('add / relu / other element-wise', ('add', 'relu', 'threshold', 'mul', 'div', 'sub',
+                                         'mean', 'sum', 'fill', 'zero')),
+    ('upsample / resize', ('upsample', 'interpolate', 'grid_sample')),
+    ('copy / layout', ('copy', 'contiguous', 'clone', 'to_', 'empty', 'as_strided',
+                       'cat', 'view', 'reshape')),
+)
+
+
+def op_kind(name: str) -> str:
+    name = name.lower()
+    for kind, keys in OP_KINDS:
+        if any(key in name for key in keys):
+            return kind
+    return 'other'
+
+
+def profile_breakdown(run: Callable[[torch.Tensor], object], x: torch.Tensor,
+                      device: torch.device) -> Dict[str, float]:
+    """{op kind: share of the profiled self time} of one call of ``run(x)`` (after a
+    warm-up call)."""
+    from torch.profiler import ProfilerActivity, profile
+    run(x)
+    synchronize(device)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA]
+                                           if device.type == 'cuda' else [])
+    with profile(activities=activities) as prof:
+        run(x)
+        synchronize(device)
+    totals: Dict[str, float] = {}
+    for event in prof.key_averages():
+        self_time = (event.self_device_time_total if device.type == 'cuda'
+                     else event.self_cpu_time_total)
+        kind = op_kind(event.key)
+        totals[kind] = totals.get(kind, 0.0) + self_time
+    whole = sum(totals.values()) or 1.0
+    return {kind: t / whole for kind, t in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+
+def profile_case(case: 'Case', device: torch.device, modes: Sequence['Mode'],
+                 names: Sequence[str] = ('hrnet_mm', 'mmdet')) -> List[Tuple[str, Dict]]:
+    """Profile breakdowns of ``names`` in each of ``modes`` on the case's input."""
+    models, _ = build_models(case.width, names)
+    x = torch.randn(case.batch, 3, *case.shape, device=device)
+    rows = []
+    for mode in modes:
+        for name in (names if not mode.deploy else ['hrnet_mm']):
+            if mode.deploy == 'onnxruntime':
+                continue  # runs outside torch's profiler
+            run = prepare(models[name], mode, case.train, device, x)
+            rows.append((f'{name} {mode.label}', profile_breakdown(run, x, device)))
+    return rows
+
+
+def format_profile(rows: List[Tuple[str, Dict[str, float]]], markdown: bool = False) -> str:
+    kinds = [kind for kind, _ in OP_KINDS] + ['other']
+    table = [[label] + [f'{100 * shares.get(kind, 0.0):.1f}%' for kind in kinds]
+             for label, shares in rows]
+    return format_table(table, header=['run'] + kinds, markdown=markdown)
 
 
 def matmul_peak(device: torch.device, dtype: str = 'fp32', size: int = 4096,
@@ -539,6 +607,9 @@ def markdown_section(title: str, command: str, results: Iterable[CaseResult],
         lines += [f'### {result.case.label}', '', format_table(
             result_rows(result, peak_tflops), markdown=True), '',
             f'{summary_line(result)}.  {agreement_line(result)}.', '']
+        if result.profile:
+            lines += ['Where the time goes (share of profiled self time, by op kind):', '',
+                      format_profile(result.profile, markdown=True), '']
     return '\n'.join(lines)
 
 

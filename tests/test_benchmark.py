@@ -149,7 +149,7 @@ def test_cli_end_to_end(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(REPO / 'tools/benchmark.py'), '--widths', '18', '--cases',
          'pose:1:infer:64x64', '--models', 'hrnet_mm', 'mmpose', '--repeats', '1',
-         '--deploy', 'jit', '--write', str(out)],
+         '--deploy', 'jit', '--profile', '--write', str(out)],
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'W18 inference, pose 1x3x64x64' in proc.stdout
@@ -157,6 +157,37 @@ def test_cli_end_to_end(tmp_path):
     text = out.read_text()
     assert '## CPU:' in text and '| hrnet_mm | deploy[jit] |' in text
     assert (tmp_path / 'benchmarks_cpu.png').stat().st_size > 1000
+    assert 'where the time goes' in proc.stdout
+    assert '| hrnet_mm deploy[jit] |' in text  # the profile table
+
+
+def test_profile_breakdown_attributes_time_to_op_kinds():
+    model = bm.randomize(bm.build_hrnet_mm(18))
+    x = torch.randn(1, 3, *TINY)
+    eager = bm.profile_breakdown(bm.prepare(model, bm.Mode(), False, torch.device('cpu'), x),
+                                 x, torch.device('cpu'))
+    assert abs(sum(eager.values()) - 1) < 1e-6
+    assert max(eager, key=eager.get) == 'convolution'
+    assert eager['normalisation'] > 0
+    # BN folded into the convs: no normalisation op is left to profile
+    folded = bm.profile_breakdown(
+        bm.prepare(model, bm.Mode(fold_bn=True), False, torch.device('cpu'), x),
+        x, torch.device('cpu'))
+    assert folded.get('normalisation', 0.0) == 0.0
+
+
+@pytest.mark.parametrize('name, kind', [
+    ('aten::mkldnn_convolution', 'convolution'),
+    ('aten::convolution_backward', 'convolution'),
+    ('aten::native_batch_norm', 'normalisation'),
+    ('aten::threshold_backward', 'add / relu / other element-wise'),
+    ('aten::add_', 'add / relu / other element-wise'),
+    ('aten::upsample_nearest2d', 'upsample / resize'),
+    ('aten::_foreach_add_', 'optimizer'),
+    ('aten::copy_', 'copy / layout'),
+    ('aten::max_pool2d', 'other')])
+def test_op_kind(name, kind):
+    assert bm.op_kind(name) == kind
 
 
 @pytest.fixture(scope='module')

@@ -55,6 +55,9 @@ def parse_args(argv=None):
     parser.add_argument('--deploy', nargs='+', choices=['none', *INFERENCE_BACKENDS],
                         help="hrnet_mm's deploy paths to time for inference (default: jit "
                         'and onnxruntime on CPU, compile on GPU)')
+    parser.add_argument('--profile', action='store_true',
+                        help='also profile hrnet_mm and mmdet (channels_last, and the jit '
+                        'deploy path) and print where the time goes, by op kind')
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--threads', type=int, help='torch CPU threads (default: all cores)')
@@ -140,10 +143,17 @@ def main(argv=None) -> int:
             except AssertionError as exc:
                 print(f'error: {exc}', file=sys.stderr)
                 return 1
+            if args.profile:
+                profiled = [bm.Mode(channels_last=True, dtype=args.dtype)]
+                if not case.train:
+                    profiled.append(bm.Mode(dtype=args.dtype, deploy='jit'))
+                result.profile = bm.profile_case(case, device, profiled)
             results.append(result)
             tqdm.write(f'\n{case.label}\n'
                        + bm.format_table(bm.result_rows(result, peak if gpu else None))
-                       + f'\n{bm.summary_line(result)}\n{bm.agreement_line(result)}',
+                       + f'\n{bm.summary_line(result)}\n{bm.agreement_line(result)}'
+                       + ('\nwhere the time goes (share of profiled self time):\n'
+                          + bm.format_profile(result.profile) if result.profile else ''),
                        file=sys.stdout)
 
     if not args.no_write:
