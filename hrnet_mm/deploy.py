@@ -7,7 +7,8 @@
   channels_last and, optionally, ``torch.jit.freeze`` (CPU) or ``torch.compile``.
   ``docs/benchmarks.md`` holds the measurements behind the choice of default.
 * :func:`export_onnx` / :func:`verify_onnx` -- ONNX export (backbone, or a whole
-  segmentor in tensor mode via :class:`TensorModeWrapper`) checked with onnxruntime.
+  segmentor in tensor mode via :class:`TensorModeWrapper`) checked with onnxruntime;
+  :func:`model_part_from_config` builds what to export from a config (``tools/export_onnx.py``).
 """
 import copy
 from typing import Callable, List, Optional, Sequence
@@ -18,7 +19,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd, _ConvTransposeNd
 
 __all__ = ['fold_bn', 'fold_conv_bn_', 'optimize_for_inference', 'OrtRunner', 'TensorModeWrapper',
-           'export_onnx', 'verify_onnx', 'INFERENCE_BACKENDS']
+           'export_onnx', 'verify_onnx', 'model_part_from_config', 'INFERENCE_BACKENDS',
+           'EXPORT_PARTS']
 
 INFERENCE_BACKENDS = ('eager', 'jit', 'compile', 'onnxruntime')
 
@@ -233,7 +235,8 @@ class TensorModeWrapper(nn.Module):
         self.model = model
 
     def forward(self, x):
-        out = self.model(x, mode='tensor')
+        # data_samples by keyword: MMPose's forward has no default for it
+        out = self.model(x, data_samples=None, mode='tensor')
         return tuple(out) if isinstance(out, list) else out
 
 
@@ -327,3 +330,48 @@ def verify_onnx(path: Optional[str], model: nn.Module, x: torch.Tensor, rtol: fl
     if worst > rtol:
         raise AssertionError(f'verify_onnx: relative error {worst:.2e} > {rtol:.0e}')
     return worst
+
+
+# -- from a config --------------------------------------------------------------------------
+class _Features(nn.Sequential):
+    """backbone -> neck, as one module taking the (normalised) image."""
+
+
+EXPORT_PARTS = ('model', 'backbone', 'features')
+
+
+def model_part_from_config(cfg, checkpoint: Optional[str] = None, part: str = 'model'
+                           ) -> nn.Module:
+    """The part of a config's model to deploy, in eval mode, on the CPU.
+
+    ``part``: ``'model'`` (the whole network in ``mode='tensor'``: a segmentor's logits, a
+    pose estimator's heatmaps, a detector's raw head outputs), ``'backbone'``, or
+    ``'features'`` (backbone + neck, what a detector's heads consume; the RoI heads of
+    two-stage detectors use mmcv ops that ONNX cannot express).  The input is the image
+    after the model's data preprocessor (normalised, padded), as in tensor mode.
+
+    The backbone's ``init_cfg`` is dropped (the checkpoint carries the trained weights);
+    without a checkpoint the weights are random, which is enough to check an export.
+    """
+    import importlib
+
+    from hrnet_mm.tools_lib import init_toolbox
+    if part not in EXPORT_PARTS:
+        raise ValueError(f'part={part!r}; choose one of {list(EXPORT_PARTS)}')
+    scope = init_toolbox(cfg)
+    model_cfg = copy.deepcopy(cfg.model)
+    if model_cfg.get('backbone') is not None:
+        model_cfg['backbone']['init_cfg'] = None
+    model = importlib.import_module(f'{scope}.registry').MODELS.build(model_cfg)
+    if checkpoint is not None:
+        from mmengine.runner import load_checkpoint
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    model.eval()
+    if part == 'model':
+        return model
+    if not hasattr(model, 'backbone'):
+        raise ValueError(f'part={part!r}: the config\'s model ({type(model).__name__}) has no '
+                         "backbone; use part='model'")
+    if part == 'backbone' or getattr(model, 'neck', None) is None:
+        return model.backbone
+    return _Features(model.backbone, model.neck).eval()
