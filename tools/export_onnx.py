@@ -7,7 +7,8 @@ random input and compared with the PyTorch model (<= 1e-4 relative), and both ar
 
 Examples::
 
-    python tools/export_onnx.py configs/segmentation/fcn_hrnetv2-w48_4xb3-120k_cityscapes-512x1024.py \\
+    python tools/export_onnx.py \\
+        configs/segmentation/fcn_hrnetv2-w48_4xb3-120k_cityscapes-512x1024.py \\
         --checkpoint work_dirs/seg/iter_120000.pth --out seg.onnx --shape 512 1024
     python tools/export_onnx.py configs/faster_rcnn_hrnetv2p_w32_2x.py --part features \\
         --out hrnetv2p_w32_features.onnx --shape 800 1344 --dynamic
