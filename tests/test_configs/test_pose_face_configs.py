@@ -57,14 +57,7 @@ def kind_of(path):
     return 'face' if path in FACE_CONFIGS or path == DEMO_FACE else 'pose'
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    # Tiny inputs: per-op overhead dominates, and 2 intra-op threads on 2 shared
-    # cores are ~20x slower than 1.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tiny inputs (tests/conftest.py)
 
 
 @pytest.fixture(scope='module')

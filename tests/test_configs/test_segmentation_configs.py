@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 pytest.importorskip('mmseg')
@@ -62,14 +61,7 @@ def _ids(paths):
     return [p.stem for p in paths]
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    # These models run on tiny inputs, where per-op overhead dominates: on 2 shared
-    # cores, 2 intra-op threads make a W18 forward ~20x slower than 1 thread.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tiny inputs (tests/conftest.py)
 
 
 @pytest.fixture(scope='module')

@@ -14,10 +14,6 @@ def demo_root():
 
 
 @pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    """In-process runs use one torch thread, for the reason tool_runner.run_tool gives."""
-    import torch
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
+def one_thread(one_thread):
+    """Every tool test runs in-process torch with one thread (tests/conftest.py says why)."""
     yield
-    torch.set_num_threads(previous)

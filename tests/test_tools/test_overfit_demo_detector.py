@@ -15,7 +15,6 @@ CPU-seconds).  Tuning runs of the same setup with seeds 0-3 ended at 0.732 / 0.7
 import time
 
 import pytest
-import torch
 
 from tool_runner import REPO
 
@@ -108,16 +107,11 @@ def test_demo_detector_overfits_its_training_images(tmp_path, demo_root):
 
     cfg = overfit_setup(Config.fromfile(str(DEMO_DET)), tmp_path)
     init_default_scope('mmdet')
-    previous = torch.get_num_threads()
-    # One thread: with 2 on 2 cores shared with other work, OpenMP's spinning threads
-    # made the same 60 iterations take 796 CPU-seconds instead of ~57.
-    torch.set_num_threads(1)
-    try:
-        runner = Runner.from_cfg(cfg)
-        start, cpu_start = time.time(), time.process_time()
-        runner.train()
-    finally:
-        torch.set_num_threads(previous)
+    # one torch thread, from the tool tests' conftest: with 2 on 2 cores shared with other
+    # work, OpenMP's spinning threads made these 60 iterations take 796 CPU-seconds, not ~57
+    runner = Runner.from_cfg(cfg)
+    start, cpu_start = time.time(), time.process_time()
+    runner.train()
     metrics = last_val_metrics(runner)
     print(f'overfit: {ITERS} iterations in {time.time() - start:.0f} s wall, '
           f'{time.process_time() - cpu_start:.0f} s CPU; {metrics}')
