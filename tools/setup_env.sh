@@ -13,6 +13,9 @@
 #   TORCH_SPEC       torch/torchvision pins               (default: torch==2.14.1 torchvision==0.29.1)
 #   HRNET_MM_CACHE   wheel cache folder                   (default: ~/.cache/hrnet_mm)
 #   FORCE_CUDA       1 to build mmcv's CUDA ops           (default: auto, when nvcc and a GPU are present)
+#   TORCH_CUDA_ARCH_LIST  GPU archs for FORCE_CUDA=1, e.g. "9.0" (H100/H200) or "8.0;8.6;9.0"
+#                    (default: the visible GPU's; required on a machine without one)
+#   MAX_JOBS         parallel compile jobs                (default: nproc)
 #   SKIP_DEMO_DATA   1 to skip tools/prepare_demo_data.py (default: 0)
 set -euo pipefail
 
@@ -75,8 +78,19 @@ if [ -z "${FORCE_CUDA:-}" ]; then
   fi
 fi
 if [ "$FORCE_CUDA" = 1 ]; then
-  ARCH="${TORCH_CUDA_ARCH_LIST:-$("$PY" -c 'import torch; print("%d.%d" % torch.cuda.get_device_capability())')}"
-  CUDA_TAG="cu$("$PY" -c 'import torch; print(torch.version.cuda.replace(".", ""))')-sm${ARCH//./}"
+  # Without a GPU (a build machine, a cluster's login node) the arch list must be given.
+  ARCH="${TORCH_CUDA_ARCH_LIST:-$("$PY" -c 'import torch; print("%d.%d" % torch.cuda.get_device_capability()) if torch.cuda.is_available() else print("")')}"
+  # What would make the long build fail, checked first: one line each, with the fix.  It
+  # also prints what the build needs exported: CUDA_HOME as the toolkit's real root (torch
+  # guesses it from nvcc's folder, wrong behind a wrapper like /usr/local/bin/nvcc) and, for
+  # a minimal toolkit without cuSPARSE headers (torch's ATen/cuda headers include
+  # cusparse.h), CPATH with the headers of torch's own nvidia wheels.
+  CUDA_EXPORTS="$("$PY" "$ROOT/tools/cuda_preflight.py" --arch "$ARCH" --shell)" \
+    || die "fix the CUDA setup above, then re-run"
+  eval "$CUDA_EXPORTS"
+  # Cache key: CUDA version and arch list ("8.0;8.6;9.0+PTX" -> sm80_86_90ptx).
+  ARCH_TAG="$(printf '%s' "$ARCH" | tr -s '; ' '__' | tr -d '.' | sed 's/+PTX/ptx/g')"
+  CUDA_TAG="cu$("$PY" -c 'import torch; print(torch.version.cuda.replace(".", ""))')-sm${ARCH_TAG}"
   export TORCH_CUDA_ARCH_LIST="$ARCH"
 else
   CUDA_TAG=cpu
@@ -114,7 +128,8 @@ else
       || die "could not download the mmcv $MMCV_VERSION source distribution from PyPI"
     tar -xzf "$BUILD"/mmcv-"$MMCV_VERSION".tar.gz -C "$BUILD"
     SRC="$BUILD/mmcv-$MMCV_VERSION"
-    # torch >= 2.14 headers use C++20 features; mmcv 2.1.0 hard-codes -std=c++17.
+    # torch >= 2.14 headers use C++20 features; mmcv 2.1.0's setup.py hard-codes -std=c++17
+    # for both the host compiler and nvcc (mmcv#3341).  Patches mmcv 2.1.0's setup.py only.
     if "$PY" -c 'import torch, sys; v = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]); sys.exit(0 if v >= (2, 14) else 1)'; then
       sed -i 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
       echo "[setup]   patched mmcv setup.py: -std=c++17 -> -std=c++20 (torch $TORCH_VERSION headers need C++20)"
