@@ -13,7 +13,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
-from .weights import IncompatibleCheckpointError, mismatch_summary, state_dict_mismatch
+from .weights import (IncompatibleCheckpointError, log_tolerated, mismatch_summary,
+                      state_dict_mismatch, tolerated_mismatch)
 
 NAN_HINT = ('Usual fixes: lower the learning rate (optim_wrapper.optimizer.lr, or a '
             'longer warm-up), clip gradients (optim_wrapper.clip_grad=dict(max_norm=10, '
@@ -84,10 +85,13 @@ class CheckpointMatchHook(Hook):
                  for k, v in state.items() if isinstance(v, torch.Tensor)}
         own = model.state_dict()
         missing, unexpected, mismatched = state_dict_mismatch(own, state)
-        if not (missing or unexpected or mismatched):
-            return
+        # The same tolerance as the backbone loader (hrnet_mm.weights.tolerated_mismatch).
+        missing, unexpected, dropped = tolerated_mismatch(own, missing, unexpected)
         load_from = runner.cfg.get('load_from')
         source = f'checkpoint {load_from}' if load_from else 'the resumed checkpoint'
+        if not (missing or unexpected or mismatched):
+            log_tolerated(dropped, source)
+            return
         summary = f'{source} does not match the model: ' + mismatch_summary(
             missing, unexpected, mismatched, len(own), 'model tensors')
         if self.allow_partial or (self.allow_missing and not (unexpected or mismatched)):

@@ -23,8 +23,10 @@ from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
+from .errors import ConfigError
 from .hooks import CheckpointMatchHook, NonFiniteLossHook
 from .models import HRFPN, HRNet
+from .models.backbones.hrnet import BasicBlock, Bottleneck, HRModule
 from .models.classifiers import HRNetClsHead, HRNetImageClassifier
 
 # mmengine resolves the 'hrnet_mm.' scope prefix by importing `hrnet_mm.registry`.
@@ -40,8 +42,11 @@ _CONV_NORM_INIT = dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm']
 # What each toolbox's own HRNet defaults to; everything else is hrnet_mm's default.
 TOOLBOX_DEFAULTS: Dict[str, dict] = {
     'mmdet': dict(norm_eval=True, upsample_mode='nearest', container='list'),
+    # MMSeg upsamples by the scale factor, then resizes to the target size where that
+    # overshoots (hrnet_mm.models.backbones.hrnet.Resize): its zoo was trained so.
     'mmseg': dict(norm_eval=False, norm_cfg=dict(type='BN', requires_grad=True),
-                  upsample_mode='bilinear', align_corners=False, container='list'),
+                  upsample_mode='bilinear', align_corners=False, upsample_by='scale',
+                  container='list'),
     # MMPose's stage 4 fuses into the high-resolution branch only unless
     # extra['stage4']['multiscale_output'] says otherwise.
     'mmpose': dict(norm_eval=False, multiscale_output=False, upsample_mode='nearest',
@@ -66,6 +71,59 @@ MMDetHRNet = toolbox_hrnet('mmdet')
 MMSegHRNet = toolbox_hrnet('mmseg')
 MMPoseHRNet = toolbox_hrnet('mmpose')
 _VARIANTS = {'mmdet': MMDetHRNet, 'mmseg': MMSegHRNet, 'mmpose': MMPoseHRNet}
+
+# The toolboxes' residual blocks, by class name, mapped to hrnet_mm's (same expansion,
+# same parameter names).
+_BLOCKS_BY_NAME = {'BasicBlock': BasicBlock, 'Bottleneck': Bottleneck}
+
+
+def toolbox_hrmodule(scope: str) -> type:
+    """hrnet_mm's HRModule with the toolbox's constructor, for code that builds one directly.
+
+    The toolboxes take ``(num_branches, blocks, num_blocks, in_channels, num_channels,
+    multiscale_output, with_cp, conv_cfg, norm_cfg, ...)`` with a block *class* (theirs or
+    hrnet_mm's); hrnet_mm's HRModule takes the block and the number of fused outputs.
+    """
+    defaults = TOOLBOX_DEFAULTS[scope]
+    multiscale_default = scope != 'mmpose'  # MMPose's HRModule defaults to one output
+
+    def __init__(self, num_branches, blocks, num_blocks, in_channels, num_channels,
+                 multiscale_output=multiscale_default, with_cp=False, conv_cfg=None,
+                 norm_cfg=dict(type='BN'), block_init_cfg=None, init_cfg=None,
+                 upsample_cfg=None):
+        for name in ('num_blocks', 'in_channels', 'num_channels'):
+            given = locals()[name]
+            if len(given) != num_branches:
+                raise ConfigError(f'HRModule: num_branches={num_branches} but {name} has '
+                                  f'{len(given)} entries; give one per branch')
+        block = _BLOCKS_BY_NAME.get(getattr(blocks, '__name__', None))
+        if block is None:
+            raise ConfigError(f'HRModule: blocks={blocks!r}; give a BasicBlock or Bottleneck '
+                              'class')
+        if block_init_cfg is not None or init_cfg is not None:
+            raise ConfigError('HRModule: block_init_cfg/init_cfg are not supported here; '
+                              'use HRNet(zero_init_residual=True) for zero-initialised blocks')
+        upsample = upsample_cfg or {}
+        HRModule.__init__(
+            self, block, num_blocks, list(in_channels), num_channels,
+            num_branches if multiscale_output else 1, conv_cfg, norm_cfg, with_cp,
+            upsample.get('mode', defaults['upsample_mode']),
+            upsample.get('align_corners', defaults.get('align_corners', False)),
+            defaults.get('upsample_by', 'size'))
+        self.num_branches = num_branches
+        self.in_channels = list(in_channels)
+        self.multiscale_output = multiscale_output
+
+    name = {'mmdet': 'MMDetHRModule', 'mmseg': 'MMSegHRModule', 'mmpose': 'MMPoseHRModule'}[scope]
+    return type(name, (HRModule, ), dict(__init__=__init__, __module__=__name__,
+                                         __doc__=f'hrnet_mm HRModule with {scope} arguments.'))
+
+
+# What a toolbox's own code or tests import from its hrnet module, as hrnet_mm classes.
+TOOLBOX_CLASSES: Dict[str, Dict[str, type]] = {
+    scope: dict(HRNet=_VARIANTS[scope], HRModule=toolbox_hrmodule(scope),
+                BasicBlock=BasicBlock, Bottleneck=Bottleneck)
+    for scope in _VARIANTS}
 
 
 def _override(registry: Registry, name: str, module: type) -> None:

@@ -17,10 +17,12 @@ official segmentation  ``model.``           last_layer (see ``convert_official_s
 """
 import os
 import os.path as osp
+import re
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import torch
+from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader, get_external_models
 
 from .compat import torch_load_trusted
@@ -86,6 +88,57 @@ def state_dict_mismatch(own: Mapping[str, torch.Tensor], state: Mapping[str, tor
     return missing, unexpected, mismatched
 
 
+# A fuse path of a stage-4 module: ``[backbone.]stage4.<module>.fuse_layers.<output>.``
+_FUSE_KEY = re.compile(r'^(?P<module>(?:.*\.)?stage4\.\d+)\.fuse_layers\.(?P<out>\d+)\.')
+
+
+def tolerated_mismatch(own: Mapping[str, torch.Tensor], missing: List[str],
+                       unexpected: List[str]) -> Tuple[List[str], List[str], Dict[str, List[str]]]:
+    """Takes out of ``missing``/``unexpected`` exactly what a checkpoint may lack or hold
+    beyond a model that is otherwise the same network.
+
+    * Fuse paths into outputs the model does not produce: an HRNetV1 net (pose,
+      ``multiscale_output=False``) fuses the last stage-4 module into the high-resolution
+      branch only, while an ImageNet (or HRNetV2) checkpoint of the same width holds the
+      fuse paths into all four (78 tensors for W32).  The official pose code and MMPose
+      drop them too.
+    * ``num_batches_tracked`` BN counters absent from the checkpoint (InPlaceABN and
+      torch < 0.4.1 checkpoints have none): they are unused unless BN ``momentum=None``;
+      the model keeps its own.
+
+    Returns ``(missing, unexpected, dropped)`` with ``dropped`` naming what was taken out
+    under which reason.  Anything else (another width or model, a truncated file) stays.
+    """
+    outputs: Dict[str, set] = {}
+    for key in own:
+        match = _FUSE_KEY.match(key)
+        if match:
+            outputs.setdefault(match['module'], set()).add(int(match['out']))
+    extra_fuse = []
+    for key in unexpected:
+        match = _FUSE_KEY.match(key)
+        if match and match['module'] in outputs and \
+                int(match['out']) > max(outputs[match['module']]):
+            extra_fuse.append(key)
+    counters = [k for k in missing if k.endswith('.num_batches_tracked')]
+    dropped = {}
+    if extra_fuse:
+        dropped['fuse paths into outputs this HRNetV1 net does not produce'] = extra_fuse
+    if counters:
+        dropped['BN num_batches_tracked absent from the checkpoint (the model keeps its '
+                'own)'] = counters
+    skip = set(extra_fuse) | set(counters)
+    return ([k for k in missing if k not in skip], [k for k in unexpected if k not in skip],
+            dropped)
+
+
+def log_tolerated(dropped: Dict[str, List[str]], source: str) -> None:
+    """One log line saying what was left out of a load, and why."""
+    if dropped:
+        parts = '; '.join(f'{len(keys)} {why} (e.g. {keys[0]})' for why, keys in dropped.items())
+        print_log(f'{source}: not loaded, as expected: {parts}', logger='current')
+
+
 def mismatch_summary(missing, unexpected, mismatched, total: int, what: str) -> str:
     return (f'{len(missing)} missing, {len(unexpected)} unexpected, {len(mismatched)} '
             f'mis-shaped of {total} {what}.\n'
@@ -97,10 +150,12 @@ def load_backbone_weights(model: torch.nn.Module, checkpoint, allow_partial: boo
                           source: str = 'checkpoint') -> Dict[str, List[str]]:
     """Loads a checkpoint's backbone tensors into an HRNet, refusing silent mismatches.
 
-    Returns ``{'missing': [...], 'unexpected': [...], 'ignored': [...]}``; ``ignored`` lists
-    the head tensors that were recognised and left out.  Missing or unexpected backbone
-    tensors, or a shape mismatch, raise ``IncompatibleCheckpointError`` with a summary
-    unless ``allow_partial`` is set (then only the matching tensors are loaded).
+    Returns ``{'missing': [...], 'unexpected': [...], 'ignored': [...], 'dropped': {...}}``;
+    ``ignored`` lists the head tensors that were recognised and left out, ``dropped`` what
+    the model legitimately has no slot for (see :func:`tolerated_mismatch`; logged in one
+    line).  Other missing or unexpected backbone tensors, or a shape mismatch, raise
+    ``IncompatibleCheckpointError`` with a summary unless ``allow_partial`` is set (then
+    only the matching tensors are loaded).
     """
     if isinstance(checkpoint, str):
         checkpoint = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu',
@@ -109,6 +164,7 @@ def load_backbone_weights(model: torch.nn.Module, checkpoint, allow_partial: boo
     own = model.state_dict()
     missing, unexpected, mismatched = state_dict_mismatch(
         own, state, fresh=tuple(getattr(model, 'fresh_prefixes', ())))
+    missing, unexpected, dropped = tolerated_mismatch(own, missing, unexpected)
     if (missing or unexpected or mismatched) and not allow_partial:
         raise IncompatibleCheckpointError(
             f'{source} does not match this HRNet: ' +
@@ -118,7 +174,8 @@ def load_backbone_weights(model: torch.nn.Module, checkpoint, allow_partial: boo
             'allow_partial=True)) to load only the matching tensors.')
     loadable = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
     model.load_state_dict(loadable, strict=False)
-    return dict(missing=missing, unexpected=unexpected, ignored=ignored)
+    log_tolerated(dropped, source)
+    return dict(missing=missing, unexpected=unexpected, ignored=ignored, dropped=dropped)
 
 
 # -- open-mmlab://msra/hrnetv2_w* ------------------------------------------------------
@@ -204,18 +261,102 @@ def convert_official_segmentation(checkpoint) -> Dict[str, torch.Tensor]:
     return out
 
 
+# -- official HRNet pose and face checkpoints (whole models) ----------------------------
+# The official heads map one to one onto MMPose's HeatmapHead as the hrnet_mm pose and
+# face configs build it (no deconvolutions):
+#   pose (deep-high-resolution-net.pytorch): final_layer = Conv2d(C, K, 1)
+#   face (HRNet-Facial-Landmark-Detection): head = [Conv2d(270, 270, 1), BN, ReLU,
+#       Conv2d(270, K, 1)], i.e. HeatmapHead(conv_out_channels=(270,), conv_kernel_sizes=(1,))
+POSE_HEAD = {'final_layer.': 'head.final_layer.'}
+FACE_HEAD = {'head.0.': 'head.conv_layers.0.', 'head.1.': 'head.conv_layers.1.',
+             'head.3.': 'head.final_layer.'}
+
+
+def _convert_with_head(checkpoint, head_map: Dict[str, str], what: str,
+                       hint: str) -> Dict[str, torch.Tensor]:
+    state = unwrap_state_dict(checkpoint)
+    if any(k.startswith(('incre_modules.', 'classifier.')) for k in state):
+        raise IncompatibleCheckpointError(
+            f'this is an ImageNet classifier checkpoint, not an official {what} one: use it '
+            "as the backbone init (init_cfg=dict(type='Pretrained', checkpoint=...)) or "
+            'convert it with --source official')
+    if any(k.startswith(('backbone.', 'model.')) for k in state):
+        raise IncompatibleCheckpointError(
+            f'not an official {what} checkpoint: its keys have a backbone./model. prefix '
+            '(a toolbox zoo or official segmentation file); pick the matching --source')
+    out: Dict[str, torch.Tensor] = OrderedDict()
+    found = False
+    for key, value in state.items():
+        for old, new in head_map.items():
+            if key.startswith(old):
+                out[new + key[len(old):]] = value
+                found = True
+                break
+        else:
+            out['backbone.' + key] = value
+    if not found:
+        raise IncompatibleCheckpointError(
+            f'not an official {what} checkpoint: no {sorted(head_map)} head tensors. {hint}')
+    return out
+
+
+def convert_official_pose(checkpoint) -> Dict[str, torch.Tensor]:
+    """Official HRNet pose model (``final_layer`` 1x1 conv) -> MMPose TopdownPoseEstimator
+    names (``backbone.*``, ``head.final_layer.*``), for the configs under configs/pose."""
+    return _convert_with_head(checkpoint, POSE_HEAD, 'HRNet pose',
+                              'Official pose files are pose_hrnet_w32_256x192.pth & co.')
+
+
+def convert_official_face(checkpoint) -> Dict[str, torch.Tensor]:
+    """Official HRNetV2 face model (``head.0/1/3``) -> MMPose names (``backbone.*``,
+    ``head.conv_layers.{0,1}.*``, ``head.final_layer.*``), for the configs under configs/face."""
+    return _convert_with_head(checkpoint, FACE_HEAD, 'HRNetV2 face landmark',
+                              'Official face files are HR18-300W.pth & co.')
+
+
+# How the official segmentation code's MODEL.ALIGN_CORNERS maps onto an mmseg config: it is
+# used in the backbone's fusion, the head's input concatenation and the logits' resize.
+SEG_ALIGN_CORNERS_KEYS = ('model.backbone.align_corners', 'model.decode_head.align_corners')
+SEG_ALIGN_CORNERS_NOTE = (
+    'align_corners is not stored in a checkpoint: it is the MODEL.ALIGN_CORNERS of the yaml '
+    'the model was trained with (the HRNet-OCR branch: True for OCR, ADE20K and COCO-Stuff; '
+    'the master branch\'s Cityscapes W48: False). The same weights run with the other '
+    'setting give different logits (24% relative) and labels. The official code also '
+    "upsamples once to the target size: use model.backbone.upsample_by='size'.")
+
+
+def seg_overrides(align_corners: bool, decode_heads: int = 1) -> List[str]:
+    """``--cfg-options`` that make an mmseg config run an official segmentation checkpoint
+    trained with ``align_corners``: the fusion, every decode head and the one-resize fusion."""
+    value = 'True' if align_corners else 'False'
+    opts = [f'model.backbone.align_corners={value}', "model.backbone.upsample_by=size"]
+    if decode_heads == 1:
+        opts.append(f'model.decode_head.align_corners={value}')
+    else:
+        opts += [f'model.decode_head.{i}.align_corners={value}' for i in range(decode_heads)]
+    return opts
+
+
+SOURCES = ('official-seg', 'official-pose', 'official-face', 'official', 'timm',
+           'mmpretrain', 'mmdet', 'mmseg', 'mmpose')
+
+
 def convert_checkpoint(checkpoint, source: str) -> Dict[str, torch.Tensor]:
     """A state_dict that mmengine loads strictly into hrnet_mm models.
 
-    ``source``: ``'official-seg'`` (full segmentor) or any backbone source
-    (``'official'``, ``'timm'``, ``'mmpretrain'``, ``'mmdet'``, ``'mmseg'``, ``'mmpose'``),
-    which yields ``backbone.``-prefixed backbone tensors for ``load_from``.
+    ``source``: a whole official model (``'official-seg'``: an mmseg FCN segmentor;
+    ``'official-pose'`` / ``'official-face'``: an MMPose top-down model), or any backbone
+    source (``'official'``, ``'timm'``, ``'mmpretrain'``, ``'mmdet'``, ``'mmseg'``,
+    ``'mmpose'``), which yields ``backbone.``-prefixed backbone tensors for ``load_from``.
     """
     if source == 'official-seg':
         return convert_official_segmentation(checkpoint)
-    if source not in ('official', 'timm', 'mmpretrain', 'mmdet', 'mmseg', 'mmpose'):
-        raise ValueError(f"unknown source {source!r}; choose official-seg, official, timm, "
-                         'mmpretrain, mmdet, mmseg or mmpose')
+    if source == 'official-pose':
+        return convert_official_pose(checkpoint)
+    if source == 'official-face':
+        return convert_official_face(checkpoint)
+    if source not in SOURCES:
+        raise ValueError(f'unknown source {source!r}; choose one of {list(SOURCES)}')
     state, _ = backbone_state_dict(checkpoint)
     return OrderedDict(('backbone.' + k, v) for k, v in state.items())
 

@@ -12,6 +12,10 @@
 # Input:    random scale of 320x240 in [0.75, 1.5], random 224x224 crop, flip;
 #           test at 320x240 (keep ratio), whole image.
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 4.
+# Fusion:   mmseg's upsampling (model.backbone.upsample_by='scale', the mmseg-registered
+#           HRNet's default), which mmseg's zoo checkpoints were trained with; official
+#           HRNet-Semantic-Segmentation checkpoints need 'size' (tools/convert_checkpoint.py
+#           prints the overrides).
 _base_ = 'mmseg::hrnet/fcn_hr18_4xb2-160k_cityscapes-512x1024.py'
 
 custom_imports = dict(imports=['hrnet_mm'], allow_failed_imports=False)

@@ -9,6 +9,10 @@
 #           120K iterations, batch 12 on 4 GPUs (4x3), SyncBN.
 # Input:    512x1024 training crops; whole 1024x2048 image at test, single scale.
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 12.
+# Fusion:   mmseg's upsampling (model.backbone.upsample_by='scale', the mmseg-registered
+#           HRNet's default), which mmseg's zoo checkpoints were trained with; official
+#           HRNet-Semantic-Segmentation checkpoints need 'size' (tools/convert_checkpoint.py
+#           prints the overrides).
 _base_ = './fcn_hrnetv2-w48_4xb3-120k_cityscapes-512x1024.py'
 
 widths = (40, 80, 160, 320)

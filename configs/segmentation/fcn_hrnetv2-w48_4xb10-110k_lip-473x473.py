@@ -19,6 +19,10 @@
 #               python tools/test.py CONFIG CHECKPOINT --tta
 #           Without --tta the test is single-view.
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 40.
+# Fusion:   mmseg's upsampling (model.backbone.upsample_by='scale', the mmseg-registered
+#           HRNet's default), which mmseg's zoo checkpoints were trained with; official
+#           HRNet-Semantic-Segmentation checkpoints need 'size' (tools/convert_checkpoint.py
+#           prints the overrides).
 _base_ = './fcn_hrnetv2-w48_4xb3-120k_cityscapes-512x1024.py'
 
 dataset_type = 'LIPDataset'

@@ -13,6 +13,10 @@
 #               python tools/test.py CONFIG CHECKPOINT --tta
 #           (mmseg's test script swaps in `tta_pipeline` / `tta_model`).
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 12.
+# Fusion:   mmseg's upsampling (model.backbone.upsample_by='scale', the mmseg-registered
+#           HRNet's default), which mmseg's zoo checkpoints were trained with; official
+#           HRNet-Semantic-Segmentation checkpoints need 'size' (tools/convert_checkpoint.py
+#           prints the overrides).
 _base_ = './fcn_hrnetv2-w48_4xb3-120k_cityscapes-512x1024.py'
 
 img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]

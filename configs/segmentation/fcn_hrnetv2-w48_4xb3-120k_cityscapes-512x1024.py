@@ -16,6 +16,10 @@
 #           total batch of 12 below.
 # Toolbox reference: mmseg hrnet/fcn_hr48_4xb2-160k_cityscapes-512x1024 (4x2,
 #           160K iterations, photometric jitter): 80.65 mIoU in its metafile.
+# Fusion:   mmseg's upsampling (model.backbone.upsample_by='scale', the mmseg-registered
+#           HRNet's default), which mmseg's zoo checkpoints were trained with; official
+#           HRNet-Semantic-Segmentation checkpoints need 'size' (tools/convert_checkpoint.py
+#           prints the overrides).
 _base_ = 'mmseg::hrnet/fcn_hr48_4xb2-160k_cityscapes-512x1024.py'
 
 custom_imports = dict(imports=['hrnet_mm'], allow_failed_imports=False)

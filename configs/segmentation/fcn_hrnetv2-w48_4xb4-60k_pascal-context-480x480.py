@@ -15,6 +15,10 @@
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 16.
 # Toolbox reference: mmseg hrnet/fcn_hr48_4xb4-80k_pascal-context-480x480 (80K
 #           iterations, 520 + sliding-window testing): 47.84 mIoU with ms+flip.
+# Fusion:   mmseg's upsampling (model.backbone.upsample_by='scale', the mmseg-registered
+#           HRNet's default), which mmseg's zoo checkpoints were trained with; official
+#           HRNet-Semantic-Segmentation checkpoints need 'size' (tools/convert_checkpoint.py
+#           prints the overrides).
 _base_ = 'mmseg::hrnet/fcn_hr48_4xb4-80k_pascal-context-480x480.py'
 
 custom_imports = dict(imports=['hrnet_mm'], allow_failed_imports=False)

@@ -12,6 +12,10 @@
 #           (left/right channels swapped back) is
 #               python tools/test.py CONFIG CHECKPOINT --tta
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 40.
+# Fusion:   mmseg's upsampling (model.backbone.upsample_by='scale', the mmseg-registered
+#           HRNet's default), which mmseg's zoo checkpoints were trained with; official
+#           HRNet-Semantic-Segmentation checkpoints need 'size' (tools/convert_checkpoint.py
+#           prints the overrides).
 _base_ = './fcn_hrnetv2-w48_4xb10-110k_lip-473x473.py'
 
 _fcn = _base_.model.decode_head

@@ -10,6 +10,10 @@
 # Testing:  test-server PNGs (CityscapesMetric, format_only); six scales + flip
 #           with `python tools/test.py CONFIG CHECKPOINT --tta`.
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 12.
+# Fusion:   mmseg's upsampling (model.backbone.upsample_by='scale', the mmseg-registered
+#           HRNet's default), which mmseg's zoo checkpoints were trained with; official
+#           HRNet-Semantic-Segmentation checkpoints need 'size' (tools/convert_checkpoint.py
+#           prints the overrides).
 _base_ = './fcn_hrnetv2-w48_4xb3-120k_cityscapes-trainval-512x1024-testset.py'
 
 _fcn = _base_.model.decode_head

@@ -11,6 +11,10 @@
 # Input:    480x480 training crops; 480x480 test input, whole-image inference;
 #           six scales + flip: `python tools/test.py CONFIG CHECKPOINT --tta`.
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 16.
+# Fusion:   mmseg's upsampling (model.backbone.upsample_by='scale', the mmseg-registered
+#           HRNet's default), which mmseg's zoo checkpoints were trained with; official
+#           HRNet-Semantic-Segmentation checkpoints need 'size' (tools/convert_checkpoint.py
+#           prints the overrides).
 _base_ = './fcn_hrnetv2-w48_4xb4-60k_pascal-context-480x480.py'
 
 _fcn = _base_.model.decode_head

@@ -186,3 +186,47 @@ def test_every_toolbox_hrnet_config_is_a_drop_in():
         assert isinstance(ours, HRNet), scope
         builtin = randomize(build(scope, {**backbone, 'type': 'BuiltinHRNet'}), 7)
         compare(builtin, ours, x, modes=('eval', ))
+
+
+# -- input sides that are not multiples of 32 ------------------------------------------
+def odd(h, w, seed=3):
+    return torch.randn(1, 3, h, w, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize('size', [(240, 328), (473, 473), (250, 370)])
+def test_mmseg_equal_at_sizes_not_divisible_by_32(size):
+    """MMSeg upsamples by the scale factor, then resizes to the exact size: two
+    interpolations where they overshoot; the mmseg-registered HRNet does the same."""
+    cfg = dict(type='HRNet', norm_cfg=dict(type='BN', requires_grad=True), extra=w(18))
+    builtin = randomize(build('mmseg', {**cfg, 'type': 'BuiltinHRNet'}), 8)
+    ours = build('mmseg', cfg)
+    assert ours.stage2[0].upsample.by == 'scale'
+    compare(builtin, ours, odd(*size))
+
+
+def test_one_resize_is_the_official_option_and_differs_only_at_odd_sizes():
+    cfg = dict(type='HRNet', norm_cfg=dict(type='BN', requires_grad=True), extra=w(18))
+    builtin = randomize(build('mmseg', {**cfg, 'type': 'BuiltinHRNet'}), 9)
+    builtin.eval()  # the built-ins' train()/eval() return None
+    official = build('mmseg', {**cfg, 'upsample_by': 'size'}).eval()
+    official.load_state_dict(builtin.state_dict())
+    with torch.no_grad():
+        assert_same(official(odd(256, 320)), builtin(odd(256, 320)))
+        a, b = official(odd(240, 328)), builtin(odd(240, 328))
+    rel = max(((x - y).abs().max() / y.abs().max()).item() for x, y in zip(a, b))
+    assert rel > 1e-3, rel  # a real difference: the option matters for such checkpoints
+
+
+@pytest.mark.parametrize('scope', ['mmdet', 'mmpose'])
+def test_mmdet_and_mmpose_equal_where_their_builtin_runs(scope):
+    """254x350 is not a multiple of 32 but every branch size doubles exactly, so the
+    built-ins run (at most such sizes they crash; hrnet_mm runs at any size)."""
+    cfg = dict(type='HRNet', extra=w(18))
+    if scope == 'mmdet':
+        cfg['norm_eval'] = False
+    builtin = randomize(build(scope, {**cfg, 'type': 'BuiltinHRNet'}), 10)
+    compare(builtin, build(scope, cfg), odd(254, 350))
+    builtin.eval()
+    with pytest.raises(RuntimeError):
+        builtin(odd(240, 328))
+    assert build(scope, cfg).eval()(odd(240, 328))[0].shape[-2:] == (60, 82)

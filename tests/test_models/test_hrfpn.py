@@ -156,3 +156,56 @@ def test_wrong_number_of_branches_names_the_fix():
     neck = HRFPN(IN_CHANNELS, 8)
     with pytest.raises(ValueError, match='got 1 feature maps.*multiscale_output=True'):
         neck(feats()[:1])
+
+
+# -- against MMDet's own HRFPN, with the same weights (MMDet has no HRFPN test) ---------
+def mmdet_pair(**kwargs):
+    """(MMDet's built-in HRFPN, hrnet_mm's through mmdet's registry), same weights."""
+    import hrnet_mm  # noqa: F401  (registers 'HRFPN' / 'BuiltinHRFPN')
+    from mmdet.registry import MODELS
+    from mmengine.registry import DefaultScope
+    cfg = dict(type='HRFPN', in_channels=IN_CHANNELS, out_channels=12, **kwargs)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        builtin = MODELS.build({**cfg, 'type': 'BuiltinHRFPN'})
+        ours = MODELS.build(cfg)
+    assert type(ours) is HRFPN and type(builtin) is not HRFPN
+    torch.manual_seed(0)
+    for p in builtin.parameters():
+        p.data.normal_(0, 0.1)
+    ours.load_state_dict(builtin.state_dict(), strict=True)
+    return builtin, ours
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(), dict(num_outs=3), dict(pooling_type='MAX'), dict(stride=2),
+    dict(num_outs=4, pooling_type='MAX', stride=2), dict(with_cp=True)])
+@pytest.mark.parametrize('size', [(32, 24), (48, 40)])  # MMDet's crashes unless /8 exact
+def test_equals_mmdets_hrfpn(kwargs, size):
+    builtin, ours = mmdet_pair(**kwargs)
+    x = feats(*size, requires_grad=True)
+    expected = builtin([t.clone() for t in x])
+    got = ours([t.clone() for t in x])
+    assert [o.shape for o in got] == [o.shape for o in expected]
+    assert_close_lists(list(got), list(expected))
+    # ...and the gradients (with_cp recomputes; the values must not change)
+    sum(o.square().mean() for o in got).backward()
+    grads = [t.grad.clone() for t in x]
+    for t in x:
+        t.grad = None
+    sum(o.square().mean() for o in builtin([t.clone() for t in x])).backward()
+    assert_close_lists(grads, [t.grad for t in x])
+
+
+def test_norm_cfg_is_what_mmdet_ignores():
+    """MMDet's HRFPN takes norm_cfg and builds no norm; hrnet_mm's applies it.  Without
+    norm_cfg the two are the same module (state_dicts load both ways, strictly)."""
+    from mmdet.registry import MODELS
+    from mmengine.registry import DefaultScope
+    cfg = dict(type='HRFPN', in_channels=IN_CHANNELS, out_channels=12, norm_cfg=dict(type='BN'))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        builtin = MODELS.build({**cfg, 'type': 'BuiltinHRFPN'})
+        ours = MODELS.build(cfg)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in builtin.modules())
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in ours.modules()) == 1 + 5
+    plain_builtin, plain_ours = mmdet_pair()
+    plain_builtin.load_state_dict(plain_ours.state_dict(), strict=True)

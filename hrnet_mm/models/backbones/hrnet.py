@@ -27,6 +27,8 @@ from mmengine.model import BaseModule, constant_init
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
+from hrnet_mm.errors import ConfigError
+
 
 def _stage(num_modules, block, num_blocks, num_channels):
     return dict(num_modules=num_modules, num_branches=len(num_channels), block=block,
@@ -62,6 +64,7 @@ DEFAULT_INIT = [dict(type='Kaiming', layer='Conv2d'),
                 dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
 STAGE_KEYS = ('num_modules', 'num_branches', 'block', 'num_blocks', 'num_channels')
 UPSAMPLE_MODES = ('nearest', 'bilinear')
+UPSAMPLE_BY = ('size', 'scale')
 OUT_FORMS = ('branches', 'v1', 'v2')
 
 
@@ -81,6 +84,15 @@ class BasicBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
         self.with_cp = with_cp
+
+    # norm1/norm2 (norm3) as properties, as the toolboxes' blocks have them.
+    @property
+    def norm1(self):
+        return getattr(self, self.norm1_name)
+
+    @property
+    def norm2(self):
+        return getattr(self, self.norm2_name)
 
     @property
     def last_norm(self):
@@ -122,6 +134,18 @@ class Bottleneck(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
         self.with_cp = with_cp
+
+    @property
+    def norm1(self):
+        return getattr(self, self.norm1_name)
+
+    @property
+    def norm2(self):
+        return getattr(self, self.norm2_name)
+
+    @property
+    def norm3(self):
+        return getattr(self, self.norm3_name)
 
     @property
     def last_norm(self):
@@ -171,20 +195,34 @@ def conv_norm(conv_cfg, norm_cfg, in_channels, out_channels, kernel_size, stride
 
 
 class Resize(nn.Module):
-    """Upsamples to the exact size of the target branch.
+    """Upsamples a lower-resolution branch to the exact size of the target branch.
 
-    Interpolating to a size, instead of by a scale factor, keeps inputs whose sides are
-    not multiples of 32 working (branch sizes are then ceil-divided, so 2x a low
-    branch can overshoot), and equals the scale-factor result whenever that one fits.
+    ``by='size'`` (the official HRNet code, timm): one interpolation to the target size.
+    This keeps inputs whose sides are not multiples of 32 working (branch sizes are then
+    ceil-divided, so 2x a low branch can overshoot, where MMDet's and MMPose's copies
+    crash), and equals the scale-factor result whenever that one fits.
+
+    ``by='scale'`` (MMSeg's copy): interpolate by the branch's scale factor 2**k, then,
+    only where that overshoots the target, resize once more to it.  Two bilinear
+    interpolations are not one (2% relative at 240x328), so checkpoints trained with
+    MMSeg's HRNet need this to give MMSeg's outputs at every input size.  At sizes that
+    fit, both ways give the same result.
+
     It has no parameters, so state_dicts match the toolboxes' ``nn.Upsample`` slot.
     """
 
-    def __init__(self, mode: str, align_corners: Optional[bool]):
+    def __init__(self, mode: str, align_corners: Optional[bool], by: str = 'size'):
         super().__init__()
         self.mode = mode
         self.align_corners = None if mode == 'nearest' else bool(align_corners)
+        self.by = by
 
-    def forward(self, x, size):
+    def forward(self, x, size, scale: int = 1):
+        if self.by == 'scale' and scale > 1:
+            x = F.interpolate(x, size=[s * scale for s in x.shape[-2:]], mode=self.mode,
+                              align_corners=self.align_corners)
+            if tuple(x.shape[-2:]) == tuple(size):
+                return x
         return F.interpolate(x, size=size, mode=self.mode, align_corners=self.align_corners)
 
 
@@ -196,7 +234,8 @@ class HRModule(nn.Module):
     """
 
     def __init__(self, block, num_blocks, in_channels: List[int], num_channels, num_outputs,
-                 conv_cfg, norm_cfg, with_cp, upsample_mode, align_corners):
+                 conv_cfg, norm_cfg, with_cp, upsample_mode, align_corners,
+                 upsample_by: str = 'size'):
         super().__init__()
         num_branches = len(num_channels)
         self.branches = nn.ModuleList(
@@ -208,7 +247,7 @@ class HRModule(nn.Module):
             self.fuse_layers = nn.ModuleList(
                 nn.ModuleList(self._fuse_path(j, i, conv_cfg, norm_cfg)
                               for j in range(num_branches)) for i in range(num_outputs))
-        self.upsample = Resize(upsample_mode, align_corners)
+        self.upsample = Resize(upsample_mode, align_corners, upsample_by)
         self.relu = nn.ReLU(inplace=True)
 
     def _fuse_path(self, src, dst, conv_cfg, norm_cfg):
@@ -243,14 +282,14 @@ class HRModule(nn.Module):
             if total is None:  # j == 0: the identity (i == 0) or a fresh downsampled term
                 total, owned = term, j != i
             elif j > i:  # lower resolution, channels already matched: upsample and add
-                total, owned = self._add_upsampled(total, term, owned), True
+                total, owned = self._add_upsampled(total, term, owned, 2**(j - i)), True
             else:  # j <= i, so total is a fresh downsampled term
                 total.add_(term)
         return total
 
-    def _add_upsampled(self, total: torch.Tensor, low: torch.Tensor, owned: bool):
+    def _add_upsampled(self, total: torch.Tensor, low: torch.Tensor, owned: bool, scale: int):
         height, width = total.shape[-2:]
-        up = self.upsample(low, (height, width))
+        up = self.upsample(low, (height, width), scale)
         # Not owned: `total` is xs[i]; add into the fresh upsampled tensor instead
         # (a + b == b + a exactly in floating point).
         return total.add_(up) if owned else up.add_(total)
@@ -283,6 +322,10 @@ class HRNet(BaseModule):
             by a 1x1 conv + norm + ReLU to ``v2_out_channels``).
         upsample_mode, align_corners: upsampling in the fusion (``'nearest'`` as MMDet and
             MMPose, ``'bilinear'`` with ``align_corners=False`` as MMSeg).
+        upsample_by: ``'size'`` (one interpolation to the target branch's size, as the
+            official code) or ``'scale'`` (by the scale factor, then to the size where
+            that overshoots, as MMSeg's copy); they differ only when input sides are not
+            multiples of 32 (see ``Resize``).  Use the one the checkpoint was trained with.
         container: ``'list'`` or ``'tuple'``, the type forward returns.
         pretrained: deprecated checkpoint path (use ``init_cfg=dict(type='Pretrained', ...)``).
     """
@@ -302,12 +345,13 @@ class HRNet(BaseModule):
                  v2_out_channels: Optional[int] = None,
                  upsample_mode: str = 'nearest',
                  align_corners: bool = False,
+                 upsample_by: str = 'size',
                  container: str = 'list',
                  pretrained: Optional[str] = None,
                  init_cfg=None):
         if pretrained is not None:
             if init_cfg is not None:
-                raise ValueError('HRNet: give either `pretrained` or `init_cfg`, not both; '
+                raise ConfigError('HRNet: give either `pretrained` or `init_cfg`, not both; '
                                  "prefer init_cfg=dict(type='Pretrained', checkpoint=...)")
             if not isinstance(pretrained, str):
                 raise TypeError(f'HRNet: `pretrained` must be a path or URL string, got '
@@ -326,14 +370,15 @@ class HRNet(BaseModule):
         align_corners = upsample.get('align_corners', align_corners)
         _check_choice('out_form', out_form, OUT_FORMS)
         _check_choice('upsample_mode', upsample_mode, UPSAMPLE_MODES)
+        _check_choice('upsample_by', upsample_by, UPSAMPLE_BY)
         _check_choice('container', container, ('list', 'tuple'))
         if not (isinstance(frozen_stages, int) and -1 <= frozen_stages <= 4):
-            raise ValueError(f'HRNet: frozen_stages={frozen_stages!r} is out of range; use -1 '
+            raise ConfigError(f'HRNet: frozen_stages={frozen_stages!r} is out of range; use -1 '
                              '(train all), 0 (freeze the stem) or 1..4 (stem and stages 1..k)')
         if out_form == 'v1':
             multiscale_output = False
         elif out_form == 'v2' and not multiscale_output:
-            raise ValueError("HRNet: out_form='v2' concatenates all branches and needs "
+            raise ConfigError("HRNet: out_form='v2' concatenates all branches and needs "
                              'multiscale_output=True')
 
         self.arch = arch
@@ -363,7 +408,8 @@ class HRNet(BaseModule):
         channels = [s1['num_channels'][0] * block.expansion]
 
         fuse_opts = dict(conv_cfg=conv_cfg, norm_cfg=self.norm_cfg, with_cp=with_cp,
-                         upsample_mode=upsample_mode, align_corners=align_corners)
+                         upsample_mode=upsample_mode, align_corners=align_corners,
+                         upsample_by=upsample_by)
         for k in (2, 3, 4):
             cfg = stages[f'stage{k}']
             block = BLOCKS[cfg['block']]
@@ -383,7 +429,7 @@ class HRNet(BaseModule):
 
         self.v2_mix = None
         if out_form == 'v2':
-            self.upsample = Resize(upsample_mode, align_corners)
+            self.upsample = Resize(upsample_mode, align_corners, upsample_by)
             if v2_out_channels is not None:
                 self.v2_mix = conv_norm(conv_cfg, self.norm_cfg, sum(channels), v2_out_channels,
                                         1, 1, relu=True)
@@ -427,7 +473,8 @@ class HRNet(BaseModule):
             xs = getattr(self, f'stage{k}')(xs)
         if self.out_form == 'v2':
             size = xs[0].shape[-2:]
-            out = torch.cat([xs[0]] + [self.upsample(x, size) for x in xs[1:]], dim=1)
+            out = torch.cat([xs[0]] + [self.upsample(x, size, 2**k)
+                                       for k, x in enumerate(xs[1:], 1)], dim=1)
             xs = [out if self.v2_mix is None else self.v2_mix(out)]
         return self.container(xs)
 
@@ -484,43 +531,43 @@ class HRNet(BaseModule):
 # -- configuration parsing --------------------------------------------------------------
 def _check_choice(name, value, choices):
     if value not in choices:
-        raise ValueError(f'HRNet: {name}={value!r} is not valid; choose one of {list(choices)}')
+        raise ConfigError(f'HRNet: {name}={value!r} is not valid; choose one of {list(choices)}')
 
 
 def resolve_stages(arch: Optional[str], extra: Optional[dict]) -> Dict[str, dict]:
     """Returns validated stage settings from a preset name or an explicit ``extra``."""
     if arch is None and extra is None:
-        raise ValueError(f"HRNet: give `arch` (one of {sorted(ARCH_SETTINGS)}) or `extra` "
+        raise ConfigError(f"HRNet: give `arch` (one of {sorted(ARCH_SETTINGS)}) or `extra` "
                          "(dict(stage1=..., stage4=...) as in the toolbox configs)")
     if arch is not None and arch not in ARCH_SETTINGS:
-        raise ValueError(f'HRNet: unknown arch {arch!r}; valid presets: {list(ARCH_SETTINGS)}')
+        raise ConfigError(f'HRNet: unknown arch {arch!r}; valid presets: {list(ARCH_SETTINGS)}')
     if extra is None or not any(f'stage{k}' in extra for k in (1, 2, 3, 4)):
         return copy.deepcopy(ARCH_SETTINGS[arch])
     stages = {}
     for k in (1, 2, 3, 4):
         name = f'stage{k}'
         if name not in extra:
-            raise ValueError(f'HRNet: extra is missing {name!r}; it needs stage1..stage4, each '
+            raise ConfigError(f'HRNet: extra is missing {name!r}; it needs stage1..stage4, each '
                              f'with {list(STAGE_KEYS)}')
         cfg = dict(extra[name])
         missing = [key for key in STAGE_KEYS if key not in cfg]
         if missing:
-            raise ValueError(f'HRNet: extra[{name!r}] is missing {missing}; each stage needs '
+            raise ConfigError(f'HRNet: extra[{name!r}] is missing {missing}; each stage needs '
                              f'{list(STAGE_KEYS)}')
         if cfg['block'] not in BLOCKS:
-            raise ValueError(f"HRNet: extra[{name!r}]['block']={cfg['block']!r}; valid blocks: "
+            raise ConfigError(f"HRNet: extra[{name!r}]['block']={cfg['block']!r}; valid blocks: "
                              f'{list(BLOCKS)}')
         expected = 1 if k == 1 else k
         if cfg['num_branches'] != expected:
-            raise ValueError(f"HRNet: extra[{name!r}]['num_branches']={cfg['num_branches']} "
+            raise ConfigError(f"HRNet: extra[{name!r}]['num_branches']={cfg['num_branches']} "
                              f'but stage {k} of HRNet has {expected} branch(es)')
         for key in ('num_blocks', 'num_channels'):
             if len(cfg[key]) != cfg['num_branches']:
-                raise ValueError(
+                raise ConfigError(
                     f"HRNet: extra[{name!r}]['{key}'] has {len(cfg[key])} entries but "
                     f"num_branches={cfg['num_branches']}; give one entry per branch")
         if not (isinstance(cfg['num_modules'], int) and cfg['num_modules'] >= 1):
-            raise ValueError(f"HRNet: extra[{name!r}]['num_modules']={cfg['num_modules']!r}; "
+            raise ConfigError(f"HRNet: extra[{name!r}]['num_modules']={cfg['num_modules']!r}; "
                              'it must be a positive integer')
         cfg['num_blocks'] = tuple(cfg['num_blocks'])
         cfg['num_channels'] = tuple(cfg['num_channels'])
@@ -529,6 +576,6 @@ def resolve_stages(arch: Optional[str], extra: Optional[dict]) -> Dict[str, dict
         preset = ARCH_SETTINGS[arch]
         core = {n: {k: stages[n][k] for k in STAGE_KEYS} for n in preset}
         if core != preset:
-            raise ValueError(f'HRNet: arch={arch!r} conflicts with the explicit `extra`; give '
+            raise ConfigError(f'HRNet: arch={arch!r} conflicts with the explicit `extra`; give '
                              'only one of them')
     return stages

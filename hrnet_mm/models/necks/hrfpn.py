@@ -8,6 +8,8 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch.utils.checkpoint import checkpoint
 
+from hrnet_mm.errors import ConfigError
+
 POOLING = {'AVG': F.avg_pool2d, 'MAX': F.max_pool2d}
 
 
@@ -46,10 +48,10 @@ class HRFPN(BaseModule):
             raise TypeError(f'HRFPN: in_channels must be a non-empty list of branch widths, '
                             f'got {in_channels!r}')
         if pooling_type not in POOLING:
-            raise ValueError(f'HRFPN: pooling_type={pooling_type!r}; choose one of '
+            raise ConfigError(f'HRFPN: pooling_type={pooling_type!r}; choose one of '
                              f'{list(POOLING)}')
         if num_outs < 1:
-            raise ValueError(f'HRFPN: num_outs={num_outs} must be >= 1')
+            raise ConfigError(f'HRFPN: num_outs={num_outs} must be >= 1')
         self.in_channels = list(in_channels)
         self.out_channels = out_channels
         self.num_ins = len(in_channels)
@@ -71,7 +73,7 @@ class HRFPN(BaseModule):
 
     def forward(self, inputs: Sequence[torch.Tensor]) -> tuple:
         if len(inputs) != self.num_ins:
-            raise ValueError(f'HRFPN: got {len(inputs)} feature maps but in_channels lists '
+            raise ConfigError(f'HRFPN: got {len(inputs)} feature maps but in_channels lists '
                              f'{self.num_ins}; set multiscale_output=True in the backbone')
         size = inputs[0].shape[-2:]
         # Resizing to the exact size equals MMDet's scale_factor=2**i whenever that fits,
