@@ -362,3 +362,69 @@ __all__: Sequence[str] = ('TOOLBOXES', 'DatasetNotFoundError', 'CHECK_ERRORS', '
                           'init_toolbox', 'missing_data_paths', 'check_data_roots',
                           'read_image', 'check_checkpoints', 'check_launcher', 'check_run',
                           'add_safety_hooks', 'parse_launcher_env')
+
+
+# ---------------------------------------------------------------------------
+# test-time options: --tta and --show-dir, wired as the toolboxes' own test scripts do
+
+
+class ConfigOptionError(ValueError):
+    """A command-line option needs something the config does not have."""
+
+
+def _innermost_dataset(dataset_cfg):
+    while 'dataset' in dataset_cfg:  # RepeatDataset, ClassBalancedDataset, ...
+        dataset_cfg = dataset_cfg['dataset']
+    return dataset_cfg
+
+
+def apply_tta(cfg, config_path: str) -> None:
+    """Test-time augmentation from the config's ``tta_model`` and ``tta_pipeline``.
+
+    As mmseg's and mmdet's ``tools/test.py --tta``: the model is wrapped by ``tta_model``
+    and the test dataset runs ``tta_pipeline``.  Where the config has none, this says so
+    (mmdet would silently invent a default merge; MMPose flips through
+    ``model.test_cfg.flip_test`` instead).
+    """
+    missing = [key for key in ('tta_model', 'tta_pipeline') if key not in cfg]
+    if missing:
+        scope = cfg.get('default_scope')
+        hint = (' MMPose configs flip-test through model.test_cfg.flip_test=True '
+                '(--cfg-options model.test_cfg.flip_test=True).' if scope == 'mmpose' else '')
+        raise ConfigOptionError(
+            f'--tta: {config_path} has no {" and no ".join(missing)}; add them to the config '
+            f'(as the LIP / PASCAL-Context configs under configs/segmentation do) or test '
+            f'without --tta.{hint}')
+    cfg.tta_model.module = cfg.model
+    cfg.model = cfg.tta_model
+    _innermost_dataset(cfg.test_dataloader.dataset).pipeline = cfg.tta_pipeline
+
+
+def apply_show_dir(cfg, show_dir: str) -> str:
+    """Draws every test prediction with the toolbox's visualiser into ``show_dir``.
+
+    The toolboxes' test scripts switch on their ``default_hooks.visualization`` hook
+    (mmdet: ``draw`` + ``test_out_dir``; mmseg: ``draw`` + the visualiser's ``save_dir``;
+    mmpose: ``enable`` + ``out_dir``).  Returns the folder the images go to.
+    """
+    hooks = cfg.get('default_hooks') or {}
+    if 'visualization' not in hooks:
+        raise ConfigOptionError(
+            "--show-dir needs default_hooks.visualization (the toolbox's VisualizationHook, "
+            "which its default_runtime.py sets); add "
+            "default_hooks=dict(visualization=dict(type='...VisualizationHook'))")
+    show_dir = osp.abspath(show_dir)
+    hook = hooks['visualization']
+    scope = toolbox_of(cfg)
+    if scope == 'mmdet':
+        hook['draw'] = True
+        hook['test_out_dir'] = show_dir  # absolute: mmdet joins it to the run's log dir
+    elif scope == 'mmseg':
+        hook['draw'] = True
+        cfg.visualizer['save_dir'] = show_dir  # images go to <save_dir>/vis_data/vis_image
+        show_dir = osp.join(show_dir, 'vis_data', 'vis_image')
+    else:
+        hook['enable'] = True
+        hook['out_dir'] = show_dir
+    hook['interval'] = 1
+    return show_dir

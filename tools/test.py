@@ -10,6 +10,8 @@ Examples::
     python tools/test.py configs/demo/faster-rcnn_hrnetv2p-w18_demo.py \\
         work_dirs/faster-rcnn_hrnetv2p-w18_demo/iter_100.pth
     python tools/test.py CONFIG CKPT --out results.pkl     # also dump the predictions
+    python tools/test.py CONFIG CKPT --tta                 # the config's flip/multi-scale test
+    python tools/test.py CONFIG CKPT --show-dir vis        # draw every prediction into vis/
     bash tools/dist_test.sh CONFIG CKPT 8
 """
 import argparse
@@ -33,14 +35,28 @@ def parse_args(argv=None):
     parser.add_argument('--out', type=str,
                         help='dump the predictions to this pickle file (.pkl) for '
                         'offline evaluation')
+    parser.add_argument('--tta', action='store_true',
+                        help="test-time augmentation: the config's tta_model and tta_pipeline "
+                        '(flip / multi-scale testing, as the LIP and PASCAL-Context paper '
+                        'numbers need)')
+    parser.add_argument('--show-dir', help="draw the predictions with the toolbox's "
+                        'visualiser and save the images into this folder')
+    parser.add_argument('--skip-data-check', action='store_true',
+                        help='do not check every image/annotation before testing '
+                        '(hrnet_mm.datacheck)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, key=value pairs such as '
         'test_dataloader.dataset.data_root=data/coco/')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='load checkpoints with the full unpickler (runs code from the '
+                        'file: only for files you trust that hold more than weights)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
+    if args.trust_checkpoint:
+        os.environ['HRNET_MM_TRUST_CHECKPOINTS'] = '1'  # hrnet_mm.compat.TRUST_ENV
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
@@ -73,21 +89,30 @@ def dump_metric(scope: str, out_file: str):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from hrnet_mm.tools_lib import (CHECK_ERRORS, RUN_ERRORS, DatasetNotFoundError,
-                                    add_safety_hooks, check_data_roots, check_run,
-                                    init_toolbox)
+    from hrnet_mm.tools_lib import (CHECK_ERRORS, RUN_ERRORS, ConfigOptionError,
+                                    DatasetNotFoundError, add_safety_hooks, apply_show_dir,
+                                    apply_tta, check_data_roots, check_run, init_toolbox)
     if not osp.isfile(args.checkpoint):
         print(f'error: checkpoint {args.checkpoint!r} does not exist', file=sys.stderr)
         return 2
     cfg = build_cfg(args)
     scope = init_toolbox(cfg)
+    show_dir = None
+    try:
+        if args.tta:
+            apply_tta(cfg, args.config)
+        if args.show_dir:
+            show_dir = apply_show_dir(cfg, args.show_dir)
+    except ConfigOptionError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
     try:
         check_data_roots(cfg, 'test', config_path=args.config)
     except DatasetNotFoundError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2
     try:
-        for warning in check_run(cfg, 'test'):
+        for warning in check_run(cfg, 'test', check_data=not args.skip_data_check):
             print(f'warning: {warning}', file=sys.stderr)
     except CHECK_ERRORS as exc:
         print(f'error: {exc}', file=sys.stderr)
@@ -111,6 +136,8 @@ def main(argv=None) -> int:
         return 1
     if args.out is not None:
         print(f'predictions dumped to {args.out}')
+    if show_dir is not None:
+        print(f'predictions drawn into {show_dir}')
     if runner.rank == 0:
         from hrnet_mm.run_summary import TEST_PREFIX, format_metrics
         print(format_metrics(metrics, TEST_PREFIX), flush=True)

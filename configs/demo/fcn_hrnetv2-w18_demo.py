@@ -67,6 +67,19 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 del _dataset
 
+# Flip testing: python tools/test.py configs/demo/fcn_hrnetv2-w18_demo.py CHECKPOINT --tta
+# (the image and its mirror at the test size, logits averaged by mmseg's SegTTAModel).
+tta_model = dict(type='SegTTAModel')
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='TestTimeAug', transforms=[
+        [dict(type='Resize', scale=(320, 240), keep_ratio=True)],
+        [dict(type='RandomFlip', prob=0., direction='horizontal'),
+         dict(type='RandomFlip', prob=1., direction='horizontal')],
+        [dict(type='LoadAnnotations')],
+        [dict(type='PackSegInputs')]]),
+]
+
 max_iters = 300
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9,
                                     weight_decay=0.0005))
