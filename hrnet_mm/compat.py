@@ -12,8 +12,10 @@ import os
 import os.path as osp
 import pickle
 import re
+import warnings
 import zipfile
 
+import mmengine
 import mmengine.dist.utils as dist_utils
 import numpy as np
 import torch
@@ -25,6 +27,15 @@ from mmengine.model import MMDistributedDataParallel
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
+# Shim 0 -- mmengine 0.10.7 ``utils/package_utils.py`` imports ``pkg_resources`` to find
+# installed packages (``mmdet::`` config bases, registering a toolbox), and setuptools >= 81
+# (the mmcv build pins < 82 for that module) warns on every such import: two identical
+# UserWarnings opened every command.  Only that message, only for mmengine 0.10.7.
+if mmengine.__version__ == '0.10.7':
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated as an API',
+                            category=UserWarning)
+
+
 class CheckpointLoadError(RuntimeError):
     """A checkpoint file exists but cannot be read."""
 
@@ -33,27 +44,122 @@ class CheckpointNotFoundError(FileNotFoundError):
     """A checkpoint the run asked for is not there."""
 
 
+TRUST_ENV = 'HRNET_MM_TRUST_CHECKPOINTS'
+TRUST_HINT = (f'--trust-checkpoint (tools/train.py, test.py, demo.py, convert_checkpoint.py) '
+              f'or {TRUST_ENV}=1')
+
+
+class UntrustedCheckpointError(CheckpointLoadError):
+    """A checkpoint needs objects beyond tensors and mmengine's known training state."""
+
+
+def _mmengine_globals() -> dict:
+    """What an mmengine training checkpoint holds beside what torch itself allows: the
+    message hub's ``HistoryBuffer`` and the numpy arrays, scalars and dtypes in it."""
+    import numpy
+    from mmengine.logging.history_buffer import HistoryBuffer
+    core = getattr(numpy, '_core', None) or numpy.core  # numpy 2 / numpy 1
+    objs = [HistoryBuffer, core.multiarray._reconstruct, core.multiarray.scalar,
+            numpy.ndarray, numpy.dtype]
+    objs += [type(numpy.dtype(c)) for c in '?bhilqBHILQefdgFDGSUVMm']  # not 'O': objects
+    allowed = {f'{o.__module__}.{o.__qualname__}': o for o in objs}
+    # numpy 2 pickles under numpy._core, numpy 1 under numpy.core: accept both spellings.
+    for name in list(allowed):
+        if name.startswith('numpy._core.'):
+            allowed['numpy.core.' + name[len('numpy._core.'):]] = allowed[name]
+    return allowed
+
+
+def _history_buffer_getattr(obj, name):
+    """``getattr`` as mmengine's pickles use it, and no more: a ``HistoryBuffer`` stores its
+    statistics methods, pickled as ``getattr(HistoryBuffer, 'mean')``.  A general
+    ``getattr`` would let a pickle reach any module's functions, so only public
+    attributes of that one class are given."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if obj is HistoryBuffer and not name.startswith('_') and name in vars(HistoryBuffer):
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(f'getattr({obj!r}, {name!r}) is not allowed')
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Python's documented way to unpickle untrusted data: only allow-listed globals.
+
+    Our own instead of ``torch.load(weights_only=True)`` with ``safe_globals``: that one
+    cannot allow the narrow ``getattr`` every mmengine checkpoint's history buffers need,
+    only all of ``getattr`` (with which a pickle reaches ``os.system``)."""
+
+    allowed: dict = {}
+
+    def find_class(self, module, name):
+        if module in ('builtins', '__builtin__') and name == 'getattr':
+            return _history_buffer_getattr
+        found = self.allowed.get(f'{module}.{name}')
+        if found is None:
+            raise pickle.UnpicklingError(f'Unsupported global: GLOBAL {module}.{name}')
+        return found
+
+
+class _RestrictedPickle:
+    """A ``pickle_module`` for ``torch.load`` whose Unpickler only builds allowed types."""
+    Unpickler = _RestrictedUnpickler
+    UnpicklingError = pickle.UnpicklingError
+
+    @staticmethod
+    def load(file, **kwargs):
+        return _RestrictedUnpickler(file, **kwargs).load()
+
+
+def _allowed_globals() -> dict:
+    import torch._weights_only_unpickler as wo  # torch's own allow-list (tensors, dtypes...)
+    allowed = dict(wo._get_allowed_globals())
+    for obj in torch.serialization.get_safe_globals():  # what the user allowed explicitly
+        obj = obj[0] if isinstance(obj, tuple) else obj
+        allowed[f'{obj.__module__}.{obj.__qualname__}'] = obj
+    allowed.update(_mmengine_globals())
+    return allowed
+
+
 def torch_load_trusted(filename: str, map_location=None):
-    """``torch.load`` of a checkpoint the user asked for, with readable failures.
+    """Loads a checkpoint the user asked for without running code from it.
 
     Shim 1 -- mmengine 0.10.7 ``load_from_local`` calls ``torch.load`` without
-    ``weights_only``.  torch >= 2.6 defaults to ``weights_only=True``, which rejects the
-    message hub, history buffers and numpy scalars that every mmengine training
-    checkpoint holds, so ``--resume`` and ``load_from`` fail with an UnpicklingError.
-    mmengine's checkpoints are full pickles by design; we load them as torch < 2.6 did.
+    ``weights_only``, and torch >= 2.6 then rejects the message hub, history buffers and
+    numpy scalars that every mmengine training checkpoint holds (``--resume`` and
+    ``load_from`` fail with an UnpicklingError).  Loading them with ``weights_only=False``
+    would run whatever a downloaded file's pickle says.  Instead the file is unpickled with
+    only torch's safe types and exactly those mmengine objects allowed
+    (:class:`_RestrictedUnpickler`); a file that needs anything else is refused with
+    :class:`UntrustedCheckpointError`, naming the object and the explicit opt-in
+    (``--trust-checkpoint`` / ``HRNET_MM_TRUST_CHECKPOINTS=1``).
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise CheckpointNotFoundError(f'checkpoint {filename!r} does not exist; check the path '
                                 '(load_from / --resume / init_cfg.checkpoint)')
+    trusted = os.environ.get(TRUST_ENV, '') not in ('', '0')
     try:
-        return torch.load(filename, map_location=map_location, weights_only=False)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile,
-            ValueError) as exc:
-        raise CheckpointLoadError(
-            f'checkpoint {filename!r} is truncated or corrupt ({type(exc).__name__}: {exc}). '
-            'It was probably written by a run that was killed while saving: resume from an '
-            'earlier checkpoint in the same work_dir, or re-download the file.') from exc
+        if trusted:
+            return torch.load(filename, map_location=map_location, weights_only=False)
+        _RestrictedUnpickler.allowed = _allowed_globals()
+        return torch.load(filename, map_location=map_location, weights_only=False,
+                          pickle_module=_RestrictedPickle)
+    except pickle.UnpicklingError as exc:
+        found = re.search(r'Unsupported global: GLOBAL ([\w.]+)|(getattr\(.*\)) is not', str(exc))
+        if found and not trusted:
+            raise UntrustedCheckpointError(
+                f'checkpoint {filename!r} needs {found.group(1) or found.group(2)} to load, '
+                "beyond tensors and mmengine's training state: loading it would run code from "
+                f'the file. If you trust where it comes from, pass {TRUST_HINT}.') from exc
+        raise _corrupt(filename, exc) from exc
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as exc:
+        raise _corrupt(filename, exc) from exc
+
+
+def _corrupt(filename: str, exc: Exception) -> CheckpointLoadError:
+    return CheckpointLoadError(
+        f'checkpoint {filename!r} is truncated or corrupt ({type(exc).__name__}: {exc}). '
+        'It was probably written by a run that was killed while saving: resume from an '
+        'earlier checkpoint in the same work_dir, or re-download the file.')
 
 
 def _load_from_local(filename, map_location):

@@ -21,6 +21,7 @@ sources (official ImageNet, timm, mmpretrain, mmdet/mmseg/mmpose zoo) become
 ``--config``, and the tool prints the ``--cfg-options`` that make them agree.
 """
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -52,7 +53,13 @@ def parse_args(argv=None):
                         'with (recorded in the output and checked against --config)')
     parser.add_argument('--config', help='official-seg: the config you will test with; its '
                         'align_corners are printed and compared with --align-corners')
-    return parser.parse_args(argv)
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='load the checkpoint with the full unpickler (runs code from the '
+                        'file: only for files you trust that hold more than weights)')
+    args = parser.parse_args(argv)
+    if args.trust_checkpoint:
+        os.environ['HRNET_MM_TRUST_CHECKPOINTS'] = '1'  # hrnet_mm.compat.TRUST_ENV
+    return args
 
 
 def seg_report(config: str, align_corners) -> list:

@@ -38,7 +38,13 @@ def parse_args(argv=None):
                         help='draw boxes/keypoints scoring at least this')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value pairs')
-    return parser.parse_args(argv)
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='load the checkpoint with the full unpickler (runs code from the '
+                        'file: only for files you trust that hold more than weights)')
+    args = parser.parse_args(argv)
+    if args.trust_checkpoint:
+        os.environ['HRNET_MM_TRUST_CHECKPOINTS'] = '1'  # hrnet_mm.compat.TRUST_ENV
+    return args
 
 
 def _visualizer(model, scope):

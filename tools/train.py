@@ -50,11 +50,16 @@ def parse_args(argv=None):
     parser.add_argument(
         '--skip-data-check', action='store_true',
         help='do not check every image/annotation before training (hrnet_mm.datacheck)')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='load checkpoints with the full unpickler (runs code from the '
+                        'file: only for files you trust that hold more than weights)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     # torch.distributed.launch passes --local-rank (torch>=2.0) or --local_rank.
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
+    if args.trust_checkpoint:
+        os.environ['HRNET_MM_TRUST_CHECKPOINTS'] = '1'  # hrnet_mm.compat.TRUST_ENV
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
