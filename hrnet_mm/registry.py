@@ -17,6 +17,7 @@ Precedence, after ``import hrnet_mm`` (``custom_imports=dict(imports=['hrnet_mm'
 Everything hrnet_mm registers anywhere is registered here, once, on ``import hrnet_mm``.
 """
 import importlib
+import inspect
 from typing import Dict, Optional
 
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
@@ -55,11 +56,34 @@ TOOLBOX_DEFAULTS: Dict[str, dict] = {
 }
 
 
+# Arguments of the toolboxes' ResNet-style backbones: given to HRNet, they mean a config
+# merged its backbone dict into a base config's ResNet one.
+_OTHER_BACKBONE_ARGS = ('depth', 'num_stages', 'out_indices', 'strides', 'dilations', 'style',
+                        'deep_stem', 'avg_down', 'base_channels', 'stem_channels', 'dcn',
+                        'stage_with_dcn', 'plugins', 'contract_dilation', 'out_channels')
+_HRNET_ARGS = tuple(inspect.signature(HRNet.__init__).parameters)[1:]
+
+
+def check_hrnet_kwargs(kwargs: dict) -> None:
+    """A clear error for arguments HRNet does not take, naming the usual cause."""
+    unknown = sorted(k for k in kwargs if k not in _HRNET_ARGS)
+    if not unknown:
+        return
+    inherited = [k for k in unknown if k in _OTHER_BACKBONE_ARGS]
+    if inherited:
+        raise ConfigError(
+            f'HRNet got {inherited}, arguments of the backbone it replaces: the config merged '
+            "backbone=dict(type='HRNet', ...) into its base config's backbone. Write "
+            "backbone=dict(_delete_=True, type='HRNet', ...) when replacing another backbone.")
+    raise ConfigError(f'HRNet got unknown arguments {unknown}; it takes {list(_HRNET_ARGS)}')
+
+
 def toolbox_hrnet(scope: str) -> type:
     """HRNet taking ``extra`` first, as the toolbox classes do, with the toolbox's defaults."""
     defaults = TOOLBOX_DEFAULTS[scope]
 
     def __init__(self, extra: Optional[dict] = None, **kwargs):
+        check_hrnet_kwargs(kwargs)
         HRNet.__init__(self, extra=extra, **{**defaults, **kwargs})
 
     name = {'mmdet': 'MMDetHRNet', 'mmseg': 'MMSegHRNet', 'mmpose': 'MMPoseHRNet'}[scope]

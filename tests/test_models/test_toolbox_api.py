@@ -10,7 +10,7 @@ from hrnet_mm.errors import ConfigError
 from hrnet_mm.models import HRNet
 from hrnet_mm.models.backbones.hrnet import BasicBlock, Bottleneck
 from hrnet_mm.registry import TOOLBOX_CLASSES
-from test_equivalence import X, assert_same, randomize, w
+from test_equivalence import X, assert_same, build, randomize, w
 
 
 def three_stages():
@@ -98,3 +98,19 @@ def test_registered_hrnet_is_the_class_behind_type_hrnet():
     from mmseg.registry import MODELS
     assert MODELS.get('HRNet') is TOOLBOX_CLASSES['mmseg']['HRNet']
     assert TOOLBOX_CLASSES['mmseg']['HRNet'](extra=w(18)).eval()(X)[0].shape[-2:] == (24, 40)
+
+
+def test_resnet_arguments_name_the_delete_fix():
+    """mmdet's faster-rcnn_r50 base merged with backbone=dict(type='HRNet', arch='w18')."""
+    from pathlib import Path
+
+    import mmdet
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(Path(mmdet.__file__).parent / '.mim' / 'configs' / 'faster_rcnn' /
+                              'faster-rcnn_r50_fpn_1x_coco.py'))
+    cfg.merge_from_dict({'model.backbone': dict(type='HRNet', arch='w18')})
+    assert 'depth' in cfg.model.backbone  # what the merge leaves behind
+    with pytest.raises(ConfigError, match=r"\['depth'.*_delete_=True"):
+        build('mmdet', cfg.model.backbone)
+    with pytest.raises(ConfigError, match=r"unknown arguments \['widht'\]"):
+        build('mmseg', dict(type='HRNet', arch='w18', widht=3))
