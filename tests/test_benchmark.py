@@ -211,3 +211,22 @@ def test_cli_parses_cases(cli):
     assert (case.task, case.batch, case.train, case.shape, case.width) == (
         'pose', 8, True, (128, 96), 48)
     assert cli.parse_case('det:1:infer', 32).shape == bm.SHAPES['det']
+
+
+def test_help_imports_no_torch_and_nothing_is_written_by_default():
+    """--help answers without importing torch (it took 24 s on a loaded machine); the
+    tracked docs/benchmarks.md is written only with --write."""
+    proc = subprocess.run([sys.executable, '-X', 'importtime', str(REPO / 'tools/benchmark.py'),
+                           '--help'], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and '--write' in proc.stdout
+    imported = {line.split('|')[-1].strip() for line in proc.stderr.splitlines() if '|' in line}
+    assert 'torch' not in imported and 'hrnet_mm' not in imported
+    sys.path.insert(0, str(REPO / 'tools'))
+    try:
+        import benchmark as tool
+    finally:
+        sys.path.pop(0)
+    assert tool.parse_args([]).write is None
+    assert tool.parse_args(['--write']).write == tool.DEFAULT_DOC
+    from hrnet_mm.deploy import INFERENCE_BACKENDS
+    assert tool.INFERENCE_BACKENDS == INFERENCE_BACKENDS

@@ -3,12 +3,12 @@
 
 Same weights in every model, same inputs, outputs checked to agree (<= 1e-4 relative)
 before anything is timed, alternating runs, warm-up, median of repeats.  Prints the
-table and writes it to docs/benchmarks.md (one section per device) with a PNG plot.
+table; with ``--write`` also into docs/benchmarks.md (one section per device) with a PNG.
 
     python tools/benchmark.py                       # CPU defaults: < 10 min on 2 cores
     python tools/benchmark.py --cases seg:1:infer det:1:infer pose:8:train
     python tools/benchmark.py --device cuda --widths 18 32 48 --dtype bf16 --compile
-    python tools/benchmark.py --no-write            # print only
+    python tools/benchmark.py --profile --write     # and update docs/benchmarks.md
 
 A case is TASK:BATCH:infer|train[:HxW] with TASK pose (256x192), seg (512x1024) or det
 (800x1344); HxW overrides the task's input size.  Modes: every model runs NCHW and
@@ -24,13 +24,16 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+DEFAULT_DOC = osp.join(ROOT, 'docs', 'benchmarks.md')
+# hrnet_mm.deploy.INFERENCE_BACKENDS, written here so that --help answers without importing
+# torch (a test keeps the two equal).
+INFERENCE_BACKENDS = ('eager', 'jit', 'compile', 'onnxruntime')
 CPU_CASES = ['seg:1:infer', 'det:1:infer', 'seg:1:train']
 GPU_CASES = ['pose:256:infer', 'seg:8:infer', 'det:4:infer', 'pose:64:train',
              'seg:4:train']
 
 
 def parse_args(argv=None):
-    from hrnet_mm.deploy import INFERENCE_BACKENDS
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split('\n\n', 1)[1])
@@ -61,9 +64,11 @@ def parse_args(argv=None):
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--threads', type=int, help='torch CPU threads (default: all cores)')
-    parser.add_argument('--write', default=osp.join(ROOT, 'docs', 'benchmarks.md'),
-                        help='Markdown file to update (default: docs/benchmarks.md)')
-    parser.add_argument('--no-write', action='store_true', help='print only')
+    parser.add_argument('--write', nargs='?', const=DEFAULT_DOC, metavar='FILE',
+                        help='also write the tables into this Markdown file and a PNG beside '
+                        'it (no FILE: docs/benchmarks.md); without --write, print only')
+    parser.add_argument('--no-write', action='store_true',
+                        help='print only (the default; kept for older commands)')
     return parser.parse_args(argv)
 
 
@@ -156,7 +161,7 @@ def main(argv=None) -> int:
                           + bm.format_profile(result.profile) if result.profile else ''),
                        file=sys.stdout)
 
-    if not args.no_write:
+    if args.write and not args.no_write:
         command = 'python tools/benchmark.py ' + ' '.join(argv if argv is not None
                                                           else sys.argv[1:])
         key = 'GPU' if gpu else 'CPU'
