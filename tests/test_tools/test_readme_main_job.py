@@ -1,6 +1,6 @@
 """The training commands at the top of README.md, read from the README itself.
 
-* the main job (the demo detector) is the command the tool tests run, shrunk;
+* the main job (the quick demo detector) runs as written in test_overfit_demo_detector.py;
 * the paper config ``configs/faster_rcnn_hrnetv2p_w32_2x.py`` with the README's demo-data
   override: in-process, the override points every dataset the run opens at
   ``data/demo/det`` and keeps the W32 paper model; as a real subprocess, the exact command
@@ -13,7 +13,8 @@ import shlex
 from tool_runner import REPO, describe, load_tool, run_tool
 
 W32_CONFIG = 'configs/faster_rcnn_hrnetv2p_w32_2x.py'
-MAIN_JOB = '.venv/bin/python tools/train.py configs/demo/faster-rcnn_hrnetv2p-w18_demo.py'
+MAIN_JOB = ('.venv/bin/python tools/train.py '
+            'configs/demo/faster-rcnn_hrnetv2p-w18-small_demo-quick.py')
 DEMO_CLASSES = ('bottle', 'bus', 'car', 'chair', 'diningtable', 'person', 'sofa')
 
 
