@@ -10,7 +10,7 @@ import math
 
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
 from .weights import (IncompatibleCheckpointError, log_tolerated, mismatch_summary,
@@ -79,7 +79,11 @@ class CheckpointMatchHook(Hook):
         self.allow_missing = allow_missing
 
     def after_load_checkpoint(self, runner, checkpoint) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = runner.model
+        # mmengine loads into the wrapped model of a DDP/TTA wrapper (runner.checkpoint
+        # .load_state_dict); compare with that one, as it does.
+        if is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+            model = model.module
         state = checkpoint.get('state_dict', checkpoint)
         state = {k[len('module.'):] if k.startswith('module.') else k: v
                  for k, v in state.items() if isinstance(v, torch.Tensor)}
