@@ -305,8 +305,25 @@ def _checkpoint_problem(key: str, path: str) -> Optional[str]:
     return None
 
 
+def _leaked_pretrained(model) -> Optional[str]:
+    """A model-level ``pretrained`` that mmseg's segmentors hand to the backbone, left by a
+    ResNet base config under an HRNet backbone: it would download the ResNet's weights and
+    load them into HRNet."""
+    if not isinstance(model, dict) or not isinstance(model.get('pretrained'), str):
+        return None
+    backbone = model.get('backbone') or {}
+    if 'HRNet' in str(backbone.get('type', '')) and 'hrnet' not in model['pretrained'].lower():
+        return (f"model.pretrained={model['pretrained']!r} is the replaced backbone's weights, "
+                'and the segmentor would hand it to HRNet: set model.pretrained=None when '
+                "replacing the backbone (HRNet's weights go in model.backbone.init_cfg)")
+    return None
+
+
 def check_checkpoints(cfg) -> None:
     """Raises for missing or cut-short checkpoint files the run would load."""
+    leaked = _leaked_pretrained(cfg.get('model'))
+    if leaked:
+        raise CheckpointNotFoundError(leaked)
     found = list(_pretrained_paths(cfg.get('model'), 'model'))
     load_from = cfg.get('load_from')
     if isinstance(load_from, str):
