@@ -7,11 +7,13 @@ Applied once, on ``import hrnet_mm``.  Nothing in site-packages is edited: each 
 re-registers or wraps one entry point, and each names the upstream problem it works
 around.  Remove a shim when the pinned upstream version fixes it.
 """
+import _compat_pickle
 import glob
 import os
 import os.path as osp
 import pickle
 import re
+import shutil
 import warnings
 import zipfile
 
@@ -63,6 +65,7 @@ def _mmengine_globals() -> dict:
             numpy.ndarray, numpy.dtype]
     objs += [type(numpy.dtype(c)) for c in '?bhilqBHILQefdgFDGSUVMm']  # not 'O': objects
     allowed = {f'{o.__module__}.{o.__qualname__}': o for o in objs}
+    allowed['builtins.bytes'] = bytes  # mmpose's dataset meta (protocol 2 writes bytes so)
     # numpy 2 pickles under numpy._core, numpy 1 under numpy.core: accept both spellings.
     for name in list(allowed):
         if name.startswith('numpy._core.'):
@@ -91,7 +94,11 @@ class _RestrictedUnpickler(pickle.Unpickler):
     allowed: dict = {}
 
     def find_class(self, module, name):
-        if module in ('builtins', '__builtin__') and name == 'getattr':
+        # Protocol-2 pickles name Python 2 modules (__builtin__, copy_reg); map them as
+        # pickle's own find_class does.
+        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        if module == 'builtins' and name == 'getattr':
             return _history_buffer_getattr
         found = self.allowed.get(f'{module}.{name}')
         if found is None:
@@ -175,19 +182,47 @@ def _tmp_name(filepath: str) -> str:
     return f'{filepath}.tmp-{os.getpid()}'
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (signal 0 checks without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
 def atomic_write_bytes(data: bytes, filepath: str) -> None:
-    """Writes ``filepath`` so that it holds either its old content or all of ``data``."""
+    """Writes ``filepath`` so that it holds either its old content or all of ``data``.
+
+    The data goes to ``<file>.tmp-<pid>`` first; a failed write (a full disk) removes that
+    file again and says how much room it needed.  Leftover temp files of *dead* writers
+    are removed; another live process's file, still being written, is left alone.
+    """
     filepath = str(filepath)
     folder = osp.dirname(osp.abspath(filepath))
     os.makedirs(folder, exist_ok=True)
     tmp = _tmp_name(filepath)
-    with open(tmp, 'wb') as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        free = shutil.disk_usage(folder).free
+        raise OSError(exc.errno, f'could not write {filepath} ({exc.strerror}): it needs '
+                      f'{len(data) / 2**20:.1f} MiB and {free / 2**20:.1f} MiB are free in '
+                      f'{folder}; the partial temporary file was removed') from exc
     os.replace(tmp, filepath)
-    # Leftovers of earlier writers of this file that were killed mid-write.
     for stale in glob.glob(glob.escape(filepath) + '.tmp-*'):
+        pid = stale.rsplit('.tmp-', 1)[1]
+        if pid.isdigit() and pid_alive(int(pid)):
+            continue
         try:
             os.remove(stale)
         except OSError:

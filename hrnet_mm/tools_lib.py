@@ -22,7 +22,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 import hrnet_mm  # noqa: F401  (shims + HRNet/HRFPN registration into every toolbox)
 from hrnet_mm.compat import (CheckpointLoadError, CheckpointNotFoundError, DistBackendError,
-                             check_dist_backend, is_complete_checkpoint)
+                             check_dist_backend, is_complete_checkpoint, pid_alive)
 from hrnet_mm.datacheck import DataCheckError, check_datasets, check_image
 from hrnet_mm.hooks import NonFiniteLossError
 from hrnet_mm.weights import IncompatibleCheckpointError, resolve_openmmlab
@@ -445,3 +445,134 @@ def apply_show_dir(cfg, show_dir: str) -> str:
         hook['out_dir'] = show_dir
     hook['interval'] = 1
     return show_dir
+
+
+# ---------------------------------------------------------------------------
+# the config file and the work dir
+
+
+class ConfigFileError(ValueError):
+    """The config file itself cannot be read (a syntax error, a missing base)."""
+
+
+def read_config(path: str):
+    """``Config.fromfile`` whose syntax errors name the file and the line.
+
+    mmengine parses the file from a string and reports ``File "<unknown>", line N`` (of
+    the file, or of one of its ``_base_`` files).
+    """
+    from mmengine.config import Config
+    try:
+        return Config.fromfile(path)
+    except SyntaxError as exc:
+        for candidate in [path, *_local_bases(path)]:
+            try:
+                with open(candidate, encoding='utf-8') as f:
+                    compile(f.read(), candidate, 'exec')
+            except SyntaxError as found:
+                raise ConfigFileError(
+                    f'{found.filename}, line {found.lineno}: {found.msg}'
+                    + (f'\n    {found.text.rstrip()}' if found.text else '')) from exc
+            except OSError:
+                continue
+        raise ConfigFileError(f'{path}: {exc}') from exc
+
+
+def _local_bases(path: str) -> List[str]:
+    """The relative ``_base_`` files a config names, recursively (for error messages)."""
+    import ast
+    try:
+        with open(path, encoding='utf-8') as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError):
+        return []
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == '_base_'
+                                                for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+            for base in [value] if isinstance(value, str) else list(value):
+                if '::' not in base:
+                    base = osp.join(osp.dirname(path), base)
+                    found += [base, *_local_bases(base)]
+    return found
+
+
+class WorkDirBusyError(RuntimeError):
+    """Another live run trains into the same work dir, or it is not writable."""
+
+
+LOCK_NAME = '.hrnet_mm_train.lock'
+
+
+class WorkDirLock:
+    """``<work_dir>/.hrnet_mm_train.lock`` holding the pid of the run training into it.
+
+    A second run into the same work dir is refused with the first one's pid (two runs
+    would overwrite each other's checkpoints and ``last_checkpoint``); a lock whose process
+    is gone is taken over.  Taking it also proves the work dir is writable, before the
+    data scan.  Only rank 0 of a distributed run locks.
+    """
+
+    def __init__(self, work_dir: str):
+        self.work_dir = work_dir
+        self.path = osp.join(work_dir, LOCK_NAME)
+        self.held = False
+
+    def acquire(self) -> 'WorkDirLock':
+        try:
+            os.makedirs(self.work_dir, exist_ok=True)
+            for _ in range(3):
+                try:
+                    fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                except FileExistsError:
+                    try:
+                        with open(self.path) as f:
+                            pid = int(f.read().strip() or 0)
+                    except (OSError, ValueError):
+                        pid = 0
+                    if pid and pid != os.getpid() and pid_alive(pid):
+                        raise WorkDirBusyError(
+                            f'work_dir {self.work_dir} is in use by another run (pid {pid}); '
+                            'wait for it, stop it, or give this run another --work-dir')
+                    os.remove(self.path)  # stale: its run is gone
+                    continue
+                with os.fdopen(fd, 'w') as f:
+                    f.write(str(os.getpid()))
+                self.held = True
+                return self
+        except PermissionError as exc:
+            raise WorkDirBusyError(f'work_dir {self.work_dir} is not writable ({exc.strerror}); '
+                                   'give a writable --work-dir') from exc
+        raise WorkDirBusyError(f'could not take {self.path}; remove it if no run uses it')
+
+    def release(self) -> None:
+        if self.held:
+            try:
+                with open(self.path) as f:
+                    mine = f.read().strip() == str(os.getpid())
+                if mine:
+                    os.remove(self.path)
+            except OSError:
+                pass
+            self.held = False
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def is_rank_zero() -> bool:
+    return os.environ.get('RANK', '0') == '0' and os.environ.get('LOCAL_RANK', '0') == '0'
+
+
+def nothing_to_resume(work_dir: str) -> bool:
+    """``--resume`` without a path finds no checkpoint in ``work_dir`` (mmengine would then
+    silently train from iteration 0)."""
+    from mmengine.runner import find_latest_checkpoint
+    return not osp.isdir(work_dir) or find_latest_checkpoint(work_dir) is None

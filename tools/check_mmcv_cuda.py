@@ -41,13 +41,21 @@ def extension_path() -> str:
 
 
 def cuobjdump() -> str:
-    for candidate in (shutil.which('cuobjdump'),
-                      os.path.join(os.environ.get('CUDA_HOME', '/usr/local/cuda'), 'bin',
-                                   'cuobjdump')):
+    """The CUDA toolkit's cuobjdump, or the one Triton's wheel (a dependency of CUDA torch)
+    carries: a minimal toolkit (nvcc + cudart) has none."""
+    candidates = [shutil.which('cuobjdump'),
+                  os.path.join(os.environ.get('CUDA_HOME', '/usr/local/cuda'), 'bin', 'cuobjdump')]
+    try:
+        import triton
+        candidates.append(os.path.join(os.path.dirname(triton.__file__), 'backends', 'nvidia',
+                                       'bin', 'cuobjdump'))
+    except ImportError:
+        pass
+    for candidate in candidates:
         if candidate and os.path.isfile(candidate):
             return candidate
     raise SystemExit('cuobjdump not found: it comes with the CUDA toolkit (put its bin/ on '
-                     'PATH or set CUDA_HOME)')
+                     'PATH or set CUDA_HOME) and with the triton wheel')
 
 
 def _out(cmd: List[str]) -> str:

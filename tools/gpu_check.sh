@@ -115,10 +115,16 @@ for config in "${!HEADS[@]}"; do
     # shellcheck disable=SC2206
     cmd=("$PY" tools/train.py "$config" --work-dir "$OUT/work/$name" $amp --cfg-options "${DEMO[@]}" ${HEADS[$config]})
     if [ "$MODE" = dry ]; then
-      "$PY" - "$config" <<'EOF' || exit 1
-import sys
-from mmengine.config import Config
-Config.fromfile(sys.argv[1])  # the config parses; its training runs only on the GPU
+      # The command's own parsing and config building (overrides applied); the training
+      # itself runs only on the GPU.
+      "$PY" - "${cmd[@]:2}" <<'EOF' || exit 1
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location('train_tool', 'tools/train.py')
+tool = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(tool)
+import hrnet_mm  # noqa: F401
+cfg = tool.build_cfg(tool.parse_args(sys.argv[1:]))
+assert cfg.train_dataloader.dataset.data_root == 'data/demo/det/', cfg.train_dataloader.dataset
 EOF
       log "(4) dry run: would run ${cmd[*]}"
       continue

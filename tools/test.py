@@ -65,8 +65,8 @@ def parse_args(argv=None):
 
 
 def build_cfg(args):
-    from mmengine.config import Config
-    cfg = Config.fromfile(args.config)
+    from hrnet_mm.tools_lib import read_config
+    cfg = read_config(args.config)  # syntax errors name the file and line
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -89,13 +89,17 @@ def dump_metric(scope: str, out_file: str):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from hrnet_mm.tools_lib import (CHECK_ERRORS, RUN_ERRORS, ConfigOptionError,
+    from hrnet_mm.tools_lib import (CHECK_ERRORS, RUN_ERRORS, ConfigFileError, ConfigOptionError,
                                     DatasetNotFoundError, add_safety_hooks, apply_show_dir,
                                     apply_tta, check_data_roots, check_run, init_toolbox)
     if not osp.isfile(args.checkpoint):
         print(f'error: checkpoint {args.checkpoint!r} does not exist', file=sys.stderr)
         return 2
-    cfg = build_cfg(args)
+    try:
+        cfg = build_cfg(args)
+    except ConfigFileError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
     scope = init_toolbox(cfg)
     show_dir = None
     try:

@@ -67,8 +67,8 @@ def parse_args(argv=None):
 
 def build_cfg(args):
     """The config with the command line applied (mmdet 3.x tools/train.py semantics)."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(args.config)
+    from hrnet_mm.tools_lib import read_config
+    cfg = read_config(args.config)  # syntax errors name the file and line
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -129,10 +129,14 @@ def amp_device_error(cfg):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from hrnet_mm.tools_lib import (CHECK_ERRORS, RUN_ERRORS, DatasetNotFoundError,
-                                    add_safety_hooks, check_data_roots, check_run,
-                                    init_toolbox)
-    cfg = build_cfg(args)
+    from hrnet_mm.tools_lib import (ConfigFileError, DatasetNotFoundError, WorkDirBusyError,
+                                    WorkDirLock, check_data_roots, init_toolbox, is_rank_zero,
+                                    nothing_to_resume)
+    try:
+        cfg = build_cfg(args)
+    except ConfigFileError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
     amp_error = amp_device_error(cfg)
     if amp_error:
         print(f'error: {amp_error}', file=sys.stderr)
@@ -146,6 +150,26 @@ def main(argv=None) -> int:
     if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
         print(f'error: --resume checkpoint {args.resume!r} does not exist', file=sys.stderr)
         return 2
+    if args.resume == 'auto' and nothing_to_resume(cfg.work_dir):
+        print(f'warning: --resume: no checkpoint in {cfg.work_dir} to resume from; training '
+              'starts at iteration 0', file=sys.stderr)
+    # One run per work dir; taking the lock also proves it is writable, before the data scan.
+    lock = WorkDirLock(cfg.work_dir)
+    try:
+        if is_rank_zero():
+            lock.acquire()
+    except WorkDirBusyError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    try:
+        return _train(args, cfg)
+    finally:
+        lock.release()
+
+
+def _train(args, cfg) -> int:
+    """The checks that read the data, then the run (under the work-dir lock)."""
+    from hrnet_mm.tools_lib import CHECK_ERRORS, RUN_ERRORS, add_safety_hooks, check_run
     try:
         for warning in check_run(cfg, 'train', check_data=not args.skip_data_check):
             print(f'warning: {warning}', file=sys.stderr)

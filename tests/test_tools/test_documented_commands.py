@@ -16,7 +16,7 @@ import torch
 
 from tool_runner import REPO, describe, load_tool, run_tool
 
-TOOL = re.compile(r'(?:(?:\.venv/bin/)?python\s+)?tools/(\w+)\.py\b')
+TOOL = re.compile(r'(?:(?:\.venv/bin/)?python\s+)?(?<![\w/])tools/(\w+)\.py\b')
 
 
 class _Parsed(Exception):
