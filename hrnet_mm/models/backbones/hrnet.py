@@ -68,7 +68,20 @@ UPSAMPLE_BY = ('size', 'scale')
 OUT_FORMS = ('branches', 'v1', 'v2')
 
 
-class BasicBlock(nn.Module):
+class _NormNames:
+    """``norm1``/``norm2``/``norm3`` as properties over the built norm layers (named by
+    their type, ``bn1`` or ``gn1``), as the toolboxes' blocks have them."""
+
+    @property
+    def norm1(self):
+        return getattr(self, self.norm1_name)
+
+    @property
+    def norm2(self):
+        return getattr(self, self.norm2_name)
+
+
+class BasicBlock(_NormNames, nn.Module):
     """Two 3x3 convs with an identity shortcut (the branch unit of stages 2-4)."""
     expansion = 1
 
@@ -85,18 +98,9 @@ class BasicBlock(nn.Module):
         self.downsample = downsample
         self.with_cp = with_cp
 
-    # norm1/norm2 (norm3) as properties, as the toolboxes' blocks have them.
-    @property
-    def norm1(self):
-        return getattr(self, self.norm1_name)
-
-    @property
-    def norm2(self):
-        return getattr(self, self.norm2_name)
-
     @property
     def last_norm(self):
-        return getattr(self, self.norm2_name)
+        return self.norm2
 
     def _residual(self, x):
         out = self.relu(getattr(self, self.norm1_name)(self.conv1(x)))
@@ -114,7 +118,7 @@ class BasicBlock(nn.Module):
         return self.relu(out)
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(_NormNames, nn.Module):
     """1x1-3x3-1x1 bottleneck (stage 1), stride on the 3x3 as in torchvision."""
     expansion = 4
 
@@ -136,20 +140,12 @@ class Bottleneck(nn.Module):
         self.with_cp = with_cp
 
     @property
-    def norm1(self):
-        return getattr(self, self.norm1_name)
-
-    @property
-    def norm2(self):
-        return getattr(self, self.norm2_name)
-
-    @property
     def norm3(self):
         return getattr(self, self.norm3_name)
 
     @property
     def last_norm(self):
-        return getattr(self, self.norm3_name)
+        return self.norm3
 
     def _residual(self, x):
         out = self.relu(getattr(self, self.norm1_name)(self.conv1(x)))
