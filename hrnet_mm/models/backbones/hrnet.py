@@ -69,8 +69,8 @@ OUT_FORMS = ('branches', 'v1', 'v2')
 
 
 class _NormNames:
-    """``norm1``/``norm2``/``norm3`` as properties over the built norm layers (named by
-    their type, ``bn1`` or ``gn1``), as the toolboxes' blocks have them."""
+    """``norm1``/``norm2`` as properties over the built norm layers (named by their type,
+    ``bn1`` or ``gn1``), as the toolboxes' blocks and backbones have them."""
 
     @property
     def norm1(self):
@@ -291,7 +291,7 @@ class HRModule(nn.Module):
         return total.add_(up) if owned else up.add_(total)
 
 
-class HRNet(BaseModule):
+class HRNet(_NormNames, BaseModule):
     """High-Resolution Network backbone (HRNetV1 / V2 / V2p).
 
     Args:
@@ -447,14 +447,6 @@ class HRNet(BaseModule):
                     conv_norm(conv_cfg, norm_cfg, prev[-1], c if k == steps - 1 else prev[-1],
                               3, 2, relu=True) for k in range(steps)]))
         return nn.ModuleList(layers)
-
-    @property
-    def norm1(self):
-        return getattr(self, self.norm1_name)
-
-    @property
-    def norm2(self):
-        return getattr(self, self.norm2_name)
 
     # -- forward --------------------------------------------------------------------------
     def forward(self, x: torch.Tensor):
