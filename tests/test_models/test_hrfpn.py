@@ -209,3 +209,13 @@ def test_norm_cfg_is_what_mmdet_ignores():
     assert sum(isinstance(m, nn.BatchNorm2d) for m in ours.modules()) == 1 + 5
     plain_builtin, plain_ours = mmdet_pair()
     plain_builtin.load_state_dict(plain_ours.state_dict(), strict=True)
+
+
+def test_channels_not_matching_the_backbone_name_the_fix():
+    """mmdet's FPN-style neck settings (in_channels of a ResNet) under an HRNet W18."""
+    neck = HRFPN([256, 512, 1024, 2048], 8)
+    widths = [18, 36, 72, 144]
+    backbone_out = [torch.randn(1, c, 8 // 2**i, 8 // 2**i) for i, c in enumerate(widths)]
+    with pytest.raises(ValueError, match=r'gives \[18, 36, 72, 144\] channels but in_channels='
+                                         r'\[256, 512, 1024, 2048\].*neck.in_channels'):
+        neck(backbone_out)

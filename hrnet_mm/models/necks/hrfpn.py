@@ -75,6 +75,13 @@ class HRFPN(BaseModule):
         if len(inputs) != self.num_ins:
             raise ConfigError(f'HRFPN: got {len(inputs)} feature maps but in_channels lists '
                              f'{self.num_ins}; set multiscale_output=True in the backbone')
+        given = [x.shape[1] for x in inputs]
+        if given != list(self.in_channels):
+            # Otherwise a bare conv channel-mismatch error from deep inside torch.cat/conv.
+            raise ConfigError(
+                f'HRFPN: the backbone gives {given} channels but in_channels='
+                f'{self.in_channels}; set neck.in_channels to the backbone\'s out_channels '
+                '(HRNet wC: [C, 2C, 4C, 8C])')
         size = inputs[0].shape[-2:]
         # Resizing to the exact size equals MMDet's scale_factor=2**i whenever that fits,
         # and keeps odd-sized inputs working.
