@@ -22,6 +22,7 @@ are reported as a warning instead: mmengine's datasets then replace them with ot
 samples at run time.
 """
 import json
+import math
 import os
 import os.path as osp
 import warnings
@@ -148,8 +149,16 @@ def coco_problems(ann_file: str, classes: Optional[Iterable[str]] = None) -> Lis
                 f'"annotations" and "categories" (found {keys})']
     image_ids = {img.get('id') for img in data['images']}
     categories = {cat.get('id'): cat.get('name') for cat in data['categories']}
-    bad_image, bad_cat = [], []
+    bad_image, bad_cat, bad_box, bad_kpt = [], [], [], []
     for ann in data.get('annotations', []):
+        box = ann.get('bbox')
+        if isinstance(box, (list, tuple)) and len(box) == 4 and not (box[2] > 0 and box[3] > 0):
+            bad_box.append(f"annotation {ann.get('id')} (image {ann.get('image_id')}) has "
+                           f'bbox {box}')
+        kpts = ann.get('keypoints')
+        if isinstance(kpts, list) and not all(
+                isinstance(v, (int, float)) and math.isfinite(v) for v in kpts):
+            bad_kpt.append(f"annotation {ann.get('id')} (image {ann.get('image_id')})")
         if ann.get('image_id') not in image_ids:
             bad_image.append(f"annotation {ann.get('id')} -> image_id {ann.get('image_id')}")
         if ann.get('category_id') not in categories:
@@ -165,6 +174,16 @@ def coco_problems(ann_file: str, classes: Optional[Iterable[str]] = None) -> Lis
             f'{len(bad_cat)} annotations in {ann_file!r} have a category_id that is not in '
             f'"categories" (ids {sorted(categories)}), and mmdet would drop them silently: '
             f'{_examples(bad_cat)}. Fix the ids or add the categories')
+    if bad_box:
+        problems.append(
+            f'{len(bad_box)} annotations in {ann_file!r} have a box of zero or negative width '
+            f'or height, which mmdet drops silently: {_examples(bad_box)}. Fix the boxes '
+            '([x, y, width, height], width and height > 0) or delete those annotations')
+    if bad_kpt:
+        problems.append(
+            f'{len(bad_kpt)} annotations in {ann_file!r} have non-finite keypoints (NaN or '
+            f'Inf), which make the NME/AP NaN: {_examples(bad_kpt)}. Mark missing keypoints '
+            'as 0, 0, 0 (x, y, visibility) instead')
     if classes is not None:
         absent = [c for c in classes if c not in set(categories.values())]
         if absent:
@@ -255,6 +274,39 @@ def _file_paths(dataset) -> Dict[str, bool]:
     return paths
 
 
+def label_value_problems(dataset) -> List[str]:
+    """Segmentation maps holding values that are neither a class index nor the ignore
+    index: mmseg's training crashes on them without naming a file, and its IoUMetric
+    drops those pixels silently."""
+    import numpy as np
+    from PIL import Image
+    meta = getattr(dataset, 'metainfo', {}) or {}
+    if dataset.__class__.__name__ in ('ConcatDataset', 'RepeatDataset') or \
+            getattr(dataset, 'label_map', None):
+        return []  # a class subset remaps values: checked by the toolbox's own loader
+    num_classes = len(meta.get('classes') or ())
+    if not num_classes:
+        return []
+    ignore = getattr(dataset, 'ignore_index', 255)
+    reduce_zero = bool(getattr(dataset, 'reduce_zero_label', False))
+    # With reduce_zero_label, raw 0 is ignored and v becomes v - 1: raw 0..num_classes.
+    valid_max = num_classes if reduce_zero else num_classes - 1
+    bad = []
+    for path, is_map in _file_paths(dataset).items():
+        if not is_map:
+            continue
+        with Image.open(path) as img:
+            values = np.unique(np.asarray(img))
+        wrong = [int(v) for v in values if v > valid_max and v != ignore]
+        if wrong:
+            bad.append(f'{path} has {wrong[:8]}')
+    if not bad:
+        return []
+    return [f'{len(bad)} segmentation maps hold values outside the {num_classes} classes '
+            f'(0..{valid_max}) and the ignore index {ignore}: {_examples(bad)}. Fix the maps '
+            '(class indices, 255 for "ignore"), or the number of classes of the config']
+
+
 def _unserialized(dataset_cfg: dict) -> dict:
     """A copy whose leaf datasets keep a plain list: mmengine's serialisation crashes on
     an empty one (``need at least one array to concatenate``) before we can count it."""
@@ -319,6 +371,8 @@ def check_datasets(cfg, mode: str = 'train', scope: Optional[str] = None) -> Lis
                          f'{_examples(bad_images)}')
             bad_images = []
         bad = bad_images + bad_maps
+        if scope == 'mmseg' and not bad_maps:
+            problems += [f'{key}: {p}' for p in label_value_problems(dataset)]
         if bad:
             skip_hint = ('; or, to skip unreadable images while training, set '
                          'ignore_empty=True on LoadImageFromFile (the dataset then draws '

@@ -178,6 +178,22 @@ def load_backbone_weights(model: torch.nn.Module, checkpoint, allow_partial: boo
     return dict(missing=missing, unexpected=unexpected, ignored=ignored, dropped=dropped)
 
 
+def check_model_matches(model: torch.nn.Module, checkpoint, source: str) -> None:
+    """Refuses a whole-model checkpoint that does not fit ``model`` (the toolboxes' own
+    ``init_model`` load with ``strict=False`` and would draw a partly random model); the
+    differences :func:`tolerated_mismatch` accepts are accepted here too."""
+    state = unwrap_state_dict(checkpoint)
+    own = model.state_dict()
+    missing, unexpected, mismatched = state_dict_mismatch(own, state)
+    missing, unexpected, _ = tolerated_mismatch(own, missing, unexpected)
+    if missing or unexpected or mismatched:
+        raise IncompatibleCheckpointError(
+            f'{source} does not match the model: ' +
+            mismatch_summary(missing, unexpected, mismatched, len(own), 'model tensors') +
+            '\nIt was probably written for another config (width, number of classes, head): '
+            'use the checkpoint of this config.')
+
+
 # -- open-mmlab://msra/hrnetv2_w* ------------------------------------------------------
 def weights_dirs() -> List[str]:
     """Where local copies of the open-mmlab HRNet ImageNet checkpoints are looked for."""

@@ -99,12 +99,22 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
     if checkpoint is not None and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
     img_rgb = mmcv.bgr2rgb(img_bgr)
+
+    def loaded(model):
+        """The toolboxes' init_model loads non-strictly: refuse what tools/test.py refuses."""
+        if checkpoint is not None:
+            from hrnet_mm.compat import torch_load_trusted
+            from hrnet_mm.weights import check_model_matches
+            check_model_matches(model, torch_load_trusted(checkpoint, 'cpu'),
+                                f'checkpoint {checkpoint}')
+        return model
+
     out_dir = osp.dirname(osp.abspath(out))
     os.makedirs(out_dir, exist_ok=True)
 
     if scope == 'mmdet':
         from mmdet.apis import inference_detector, init_detector
-        model = init_detector(cfg, checkpoint, device=device)
+        model = loaded(init_detector(cfg, checkpoint, device=device))
         if checkpoint is None:
             model.dataset_meta = config_dataset_meta(cfg)
         result = inference_detector(model, img_bgr)
@@ -114,7 +124,7 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
                                   show=False, pred_score_thr=score_thr, out_file=out)
     elif scope == 'mmseg':
         from mmseg.apis import inference_model, init_model
-        model = init_model(cfg, checkpoint, device=device)
+        model = loaded(init_model(cfg, checkpoint, device=device))
         if checkpoint is None:
             model.dataset_meta = config_dataset_meta(cfg)
         result = inference_model(model, img_bgr)
@@ -126,7 +136,7 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
         from mmpose.apis import inference_topdown
         from mmpose.apis import init_model as init_pose_model
         from mmpose.structures import merge_data_samples
-        model = init_pose_model(cfg, checkpoint, device=device)
+        model = loaded(init_pose_model(cfg, checkpoint, device=device))
         results = inference_topdown(model, img_bgr)
         result = merge_data_samples(results)
         visualizer = _visualizer(model, scope)
@@ -142,6 +152,7 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
 def main(argv=None) -> int:
     args = parse_args(argv)
     from hrnet_mm.compat import CheckpointLoadError
+    from hrnet_mm.weights import IncompatibleCheckpointError
     checkpoint = None if args.checkpoint.lower() == 'none' else args.checkpoint
     if checkpoint is None:
         print('warning: no checkpoint, drawing a randomly initialised model',
@@ -149,7 +160,8 @@ def main(argv=None) -> int:
     try:
         out = run_demo(args.config, checkpoint, args.image, args.out, args.device,
                        args.score_thr, args.cfg_options)
-    except (FileNotFoundError, IsADirectoryError, ValueError, CheckpointLoadError) as exc:
+    except (FileNotFoundError, IsADirectoryError, ValueError, CheckpointLoadError,
+            IncompatibleCheckpointError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2
     print(f'predictions drawn to {out}')

@@ -82,3 +82,16 @@ def test_demo_missing_image_is_a_clear_error(tmp_path, demo_tool, capsys):
     err = capsys.readouterr().err
     assert 'missing.jpg' in err and 'does not exist' in err
     assert not (tmp_path / 'x.png').exists()
+
+
+def test_demo_refuses_another_models_checkpoint(demo_root, tmp_path, face_checkpoint,
+                                                demo_tool, capsys):
+    """The face checkpoint given to the detection demo: mmdet's init_detector would load
+    nothing of it (strict=False) and draw a random model with rc 0."""
+    image = demo_root / 'det' / 'images' / '2011_000003.jpg'
+    out = tmp_path / 'det.png'
+    assert demo_tool.main([str(REPO / DET), str(face_checkpoint), str(image), '--out',
+                           str(out)]) == 2
+    err = capsys.readouterr().err
+    assert 'does not match the model' in err and 'use the checkpoint of this config' in err
+    assert not out.exists()

@@ -1,0 +1,68 @@
+"""Bad data that used to train or evaluate silently: segmentation label values beyond the
+classes, boxes of non-positive size, non-finite keypoints.  The data check names the file,
+the values and the fix before the run starts."""
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+from PIL import Image
+
+from _bad_files import copy_demo_seg, det_annotations
+
+import hrnet_mm  # noqa: F401
+from hrnet_mm.datacheck import DataCheckError, check_datasets, coco_problems
+from hrnet_mm.tools_lib import init_toolbox
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def seg_cfg(root: Path) -> Config:
+    cfg = Config.fromfile(str(REPO / 'configs' / 'demo' / 'fcn_hrnetv2-w18_demo.py'))
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.dataset.data_root = str(root)
+    init_toolbox(cfg)
+    return cfg
+
+
+def test_label_values_beyond_the_classes_are_named(tmp_path, demo_root):
+    root = copy_demo_seg(tmp_path / 'seg')
+    cfg = seg_cfg(root)
+    assert check_datasets(cfg, 'train', scope='mmseg') == []  # the demo maps are fine
+    victim = root / 'ann_dir' / 'train' / '2011_000003.png'
+    label = np.asarray(Image.open(victim)).copy()
+    label[:5, :5] = 40  # 8 classes: 0..7 and 255
+    Image.fromarray(label).save(victim)
+    with pytest.raises(DataCheckError, match=r'1 segmentation maps hold values outside the 8 '
+                       r'classes \(0\.\.7\) and the ignore index 255: .*2011_000003\.png has '
+                       r'\[40\]'):
+        check_datasets(cfg, 'train', scope='mmseg')
+
+
+def _zero_width(data):
+    data['annotations'][0]['bbox'][2] = 0
+
+
+def _negative_height(data):
+    data['annotations'][1]['bbox'][3] = -4.0
+
+
+@pytest.mark.parametrize('edit', [_zero_width, _negative_height])
+def test_boxes_of_non_positive_size_are_named(edit, tmp_path):
+    path = det_annotations(tmp_path, edit)
+    found = coco_problems(str(path))
+    assert len(found) == 1 and 'box of zero or negative width or height, which mmdet drops ' \
+        'silently' in found[0], found
+
+
+def test_non_finite_keypoints_are_named(tmp_path, demo_root):
+    ann = Path(demo_root) / 'pose' / 'annotations' / 'person_keypoints_train.json'
+    data = json.loads(ann.read_text())
+    assert coco_problems(str(ann)) == []
+    data['annotations'][0]['keypoints'][0] = math.nan
+    path = tmp_path / 'kpts.json'
+    path.write_text(json.dumps(data))  # json writes NaN, and reads it back as nan
+    found = coco_problems(str(path))
+    assert len(found) == 1 and 'non-finite keypoints (NaN or Inf)' in found[0], found
