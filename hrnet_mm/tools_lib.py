@@ -576,3 +576,56 @@ def nothing_to_resume(work_dir: str) -> bool:
     silently train from iteration 0)."""
     from mmengine.runner import find_latest_checkpoint
     return not osp.isdir(work_dir) or find_latest_checkpoint(work_dir) is None
+
+
+# ---------------------------------------------------------------------------
+# --resume against a changed config
+
+
+def _get(cfg, dotted: str):
+    node = cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg  # a Config is no dict
+    for part in dotted.split('.'):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def resume_report(cfg, checkpoint: str) -> Tuple[List[str], Optional[str]]:
+    """(warnings, error) for resuming ``checkpoint`` with ``cfg``.
+
+    mmengine's resume restores the checkpoint's optimizer and scheduler state: a changed
+    lr, schedule or ``max_iters`` in the config silently does not apply (raising
+    ``max_iters`` then trains at the old schedule's last lr, often 0), and another
+    optimizer type fails with ``KeyError: 'step'``.  The checkpoint's own config (saved
+    in its meta by ``Runner.from_cfg``) is compared with ``cfg``.
+    """
+    from mmengine.config import Config
+    from hrnet_mm.compat import torch_load_trusted
+    meta = (torch_load_trusted(checkpoint, 'cpu').get('meta') or {})
+    try:
+        old = Config.fromstring(meta.get('cfg') or '', '.py') if meta.get('cfg') else None
+    except Exception:  # an unreadable old config: nothing to compare, nothing to say
+        old = None
+    if old is None:
+        return [], None
+    load_from = f'--cfg-options load_from={checkpoint} (a new schedule from its weights)'
+    was, now = _get(old, 'optim_wrapper.optimizer.type'), _get(cfg, 'optim_wrapper.optimizer.type')
+    if was and now and was != now:
+        return [], (f'--resume: {checkpoint} was trained with optimizer {was} and the config '
+                    f'now uses {now}; its optimizer state cannot be resumed into another '
+                    f'optimizer. To continue from its weights with {now}, use {load_from} '
+                    'instead of --resume')
+    warnings_ = []
+    keys = ['optim_wrapper.optimizer.lr', 'optim_wrapper.optimizer.weight_decay',
+            'optim_wrapper.optimizer.momentum', 'param_scheduler', 'train_cfg.max_iters',
+            'train_cfg.max_epochs']
+    for key in keys:
+        was, now = _get(old, key), _get(cfg, key)
+        if was != now and not (was is None or now is None):
+            warnings_.append(
+                f'--resume: {key} is {now!r} in the config but {was!r} in {checkpoint}; the '
+                "checkpoint's optimizer and lr-scheduler state are restored, so the schedule "
+                f'runs as before (raising max_iters trains on at its last lr). For the new '
+                f'values use {load_from}')
+    return warnings_, None

@@ -153,6 +153,22 @@ def main(argv=None) -> int:
     if args.resume == 'auto' and nothing_to_resume(cfg.work_dir):
         print(f'warning: --resume: no checkpoint in {cfg.work_dir} to resume from; training '
               'starts at iteration 0', file=sys.stderr)
+    elif args.resume is not None:
+        from mmengine.runner import find_latest_checkpoint
+
+        from hrnet_mm.tools_lib import resume_report
+        resumed = find_latest_checkpoint(cfg.work_dir) if args.resume == 'auto' else args.resume
+        try:
+            notes, error = resume_report(cfg, resumed)
+        except Exception as exc:  # an unreadable checkpoint: the preflight names it next
+            notes, error = [], None
+            print(f'warning: --resume: could not compare {resumed} with the config ({exc})',
+                  file=sys.stderr)
+        for line in notes:
+            print(f'warning: {line}', file=sys.stderr)
+        if error:
+            print(f'error: {error}', file=sys.stderr)
+            return 2
     # One run per work dir; taking the lock also proves it is writable, before the data scan.
     lock = WorkDirLock(cfg.work_dir)
     try:

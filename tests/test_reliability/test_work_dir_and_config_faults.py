@@ -93,3 +93,28 @@ def test_a_failed_save_removes_its_temp_file_and_says_how_much_room(tmp_path, mo
         compat.atomic_write_bytes(b'x' * 2**21, tmp_path / 'iter_4.pth')
     assert list(tmp_path.iterdir()) == []
     assert os.listdir(tmp_path) == []
+
+
+def _checkpoint_of(cfg_text: str, path: Path) -> Path:
+    import torch
+    torch.save({'state_dict': {}, 'meta': {'cfg': cfg_text, 'iter': 100}}, path)
+    return path
+
+
+def test_resume_with_a_changed_schedule_warns_and_another_optimizer_is_refused(
+        train_tool, tmp_path, capsys):
+    from mmengine.config import Config
+    old = Config.fromfile(DEMO_DET)
+    ckpt = _checkpoint_of(old.pretty_text, tmp_path / 'iter_100.pth')
+    argv = [DEMO_DET, '--work-dir', str(tmp_path), '--resume', str(ckpt)]
+    assert train_tool.main(argv) == 0
+    assert 'warning: --resume' not in capsys.readouterr().err  # same config: nothing to say
+    assert train_tool.main(argv + ['--cfg-options', 'optim_wrapper.optimizer.lr=0.01',
+                                   'train_cfg.max_iters=300']) == 0
+    err = capsys.readouterr().err
+    assert "optim_wrapper.optimizer.lr is 0.01 in the config but 0.0002" in err, err
+    assert 'train_cfg.max_iters is 300 in the config but 100' in err
+    assert f'load_from={ckpt}' in err
+    rc = train_tool.main(argv + ['--cfg-options', 'optim_wrapper.optimizer.type=SGD'])
+    err = capsys.readouterr().err
+    assert rc == 2 and 'trained with optimizer AdamW and the config now uses SGD' in err, err
