@@ -106,3 +106,20 @@ class CheckpointMatchHook(Hook):
             'classes, head). Use the checkpoint of this config, or, to load only the '
             'matching tensors on purpose (e.g. fine-tuning with another number of '
             'classes), pass --allow-partial-load to tools/train.py.')
+
+
+class ValidationSeenHook(Hook):
+    """Records whether this process ran a validation.
+
+    A run resumed from a checkpoint saved at ``max_iters`` (killed during its final
+    validation) trains nothing and validates nothing; the message hub then still holds
+    the *previous* validation's metrics, which would be reported as final.
+    ``tools/train.py`` runs the final validation again when this hook saw none.
+    """
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.seen = False
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self.seen = True

@@ -200,8 +200,18 @@ def _train(args, cfg) -> int:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
+    from hrnet_mm.hooks import ValidationSeenHook
+    seen = ValidationSeenHook()
+    runner.register_hook(seen)
     try:
         runner.train()
+        if cfg.get('resume') and not seen.seen and cfg.get('val_cfg') is not None and \
+                runner.iter >= runner.max_iters:
+            # Resumed at the end (killed during the final validation): the metrics in the
+            # checkpoint are an earlier validation's. Validate the final weights now.
+            print('resumed a finished run whose final validation did not complete: '
+                  'validating now', file=sys.stderr, flush=True)
+            runner.val()
     except RUN_ERRORS as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1

@@ -83,3 +83,28 @@ def assert_same_training_state(got, want, atol=1e-6):
     want_loss = want['message_hub']['log_scalars']['train/loss']._log_history
     assert len(got_loss) == len(want_loss) == MAX_ITERS
     assert max(abs(a - b) for a, b in zip(got_loss, want_loss)) <= atol
+
+
+def test_resume_at_the_end_validates_again_instead_of_reporting_stale_metrics(tmp_path):
+    """Killed during the final validation: the checkpoint at max_iters is on disk, its
+    message hub holds an earlier validation's metrics.  --resume validates again."""
+    import re
+
+    import torch
+    work_dir = tmp_path / 'work'
+    config = CONFIGS / 'fcn_tiny_val.py'
+    done = train(config, work_dir, OMP_NUM_THREADS=1)
+    assert done.returncode == 0, describe(done)
+    final = re.search(r'^final metrics: (.*)$', done.stdout, re.M).group(1)
+    # What the checkpoint would hold had the final validation not finished: older metrics.
+    last = work_dir / 'iter_6.pth'
+    ckpt = torch.load(last, weights_only=False)
+    for key, buffer in ckpt['message_hub']['log_scalars'].items():
+        if key.startswith('val/') and key not in ('val/time', 'val/data_time'):
+            buffer.update(12.34)
+    torch.save(ckpt, last)
+    resumed = train(config, work_dir, '--resume', OMP_NUM_THREADS=1)
+    assert resumed.returncode == 0, describe(resumed)
+    assert 'validating now' in resumed.stderr, describe(resumed)
+    again = re.search(r'^final metrics: (.*)$', resumed.stdout, re.M).group(1)
+    assert '12.34' not in again and again == final, (again, final)
