@@ -1,6 +1,7 @@
 """Registration glue: how `dict(type='HRNet')` reaches hrnet_mm from every toolbox.
 
-Precedence, after ``import hrnet_mm`` (``custom_imports=dict(imports=['hrnet_mm'])``):
+Precedence, after :func:`register_all` (``custom_imports=dict(imports=['hrnet_mm.plugin'])``
+in a config, or ``hrnet_mm.register_all()``):
 
 * ``'HRNet'`` in the mmdet, mmseg and mmpose registries builds hrnet_mm's HRNet with that
   toolbox's defaults, arguments and return type (``TOOLBOX_DEFAULTS``); ``'HRFPN'`` in
@@ -10,11 +11,13 @@ Precedence, after ``import hrnet_mm`` (``custom_imports=dict(imports=['hrnet_mm'
   defaults, from any registry and under any default scope; so do
   ``'hrnet_mm.HRNetImageClassifier'`` / ``'hrnet_mm.HRNetClsHead'`` (ImageNet configs).
 * ``'hrnet_mm.NonFiniteLossHook'`` / ``'hrnet_mm.CheckpointMatchHook'`` in ``custom_hooks``
-  (``hrnet_mm.hooks``), from any toolbox.
+  (``hrnet_mm.engine.hooks``), from any toolbox.
 * ``'FlipSwapSegTTAModel'`` in mmseg's registry: flip testing with left/right label
   swapping (the LIP configs' ``tta_model``).  It is new, so it overrides nothing.
 
-Everything hrnet_mm registers anywhere is registered here, once, on ``import hrnet_mm``.
+Everything hrnet_mm registers anywhere is registered here.  hrnet_mm's own registries
+(``MODELS``, ``HOOKS``) are filled when this module is imported; the toolboxes' only by
+:func:`register_all`, once.
 """
 import importlib
 import inspect
@@ -25,7 +28,7 @@ from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
 from .errors import ConfigError
-from .hooks import CheckpointMatchHook, NonFiniteLossHook
+from .engine.hooks import CheckpointMatchHook, NonFiniteLossHook
 from .models import HRFPN, HRNet
 from .models.backbones.hrnet import BasicBlock, Bottleneck, HRModule
 from .models.classifiers import HRNetClsHead, HRNetImageClassifier
@@ -34,7 +37,7 @@ from .models.classifiers import HRNetClsHead, HRNetImageClassifier
 MODELS = Registry('model', parent=MMENGINE_MODELS, scope='hrnet_mm', locations=['hrnet_mm.models'])
 for _module in (HRNet, HRFPN, HRNetClsHead, HRNetImageClassifier):
     MODELS.register_module(module=_module)
-HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='hrnet_mm', locations=['hrnet_mm.hooks'])
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='hrnet_mm', locations=['hrnet_mm.engine.hooks'])
 for _hook in (NonFiniteLossHook, CheckpointMatchHook):
     HOOKS.register_module(module=_hook)
 
@@ -183,3 +186,17 @@ def register_into_toolboxes() -> Dict[str, bool]:
                                      force=True)
         found[scope] = True
     return found
+
+
+_REGISTERED: Optional[Dict[str, bool]] = None
+
+
+def register_all() -> Dict[str, bool]:
+    """The shims (:func:`hrnet_mm.compat.apply_all`), then :func:`register_into_toolboxes`;
+    once per process.  Returns which toolboxes were found."""
+    global _REGISTERED
+    if _REGISTERED is None:
+        from . import compat
+        compat.apply_all()  # before the toolboxes load checkpoints or build datasets
+        _REGISTERED = register_into_toolboxes()
+    return dict(_REGISTERED)

@@ -25,17 +25,14 @@ import torch
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader, get_external_models
 
-from .compat import torch_load_trusted
+from .checkpoint_io import torch_load_trusted
+from .errors import IncompatibleCheckpointError
 
 # Top-level modules of the official ImageNet classifier and timm, which are not backbone.
 CLASSIFIER_MODULES = ('incre_modules.', 'downsamp_modules.', 'final_layer.', 'classifier.')
 WRAPPER_KEYS = ('state_dict', 'model', 'module', 'net')
 HRNET_OPENMMLAB_PREFIX = 'msra/hrnet'
 WEIGHTS_ENV = 'HRNET_MM_WEIGHTS'
-
-
-class IncompatibleCheckpointError(RuntimeError):
-    """A checkpoint does not hold the weights of the model it is loaded into."""
 
 
 def unwrap_state_dict(checkpoint) -> Dict[str, torch.Tensor]:
@@ -158,8 +155,7 @@ def load_backbone_weights(model: torch.nn.Module, checkpoint, allow_partial: boo
     only the matching tensors are loaded).
     """
     if isinstance(checkpoint, str):
-        checkpoint = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu',
-                                                      logger='current')
+        checkpoint = read_checkpoint(checkpoint)
     state, ignored = backbone_state_dict(checkpoint)
     own = model.state_dict()
     missing, unexpected, mismatched = state_dict_mismatch(
@@ -194,6 +190,19 @@ def check_model_matches(model: torch.nn.Module, checkpoint, source: str) -> None
             'use the checkpoint of this config.')
 
 
+def read_checkpoint(path: str):
+    """A checkpoint by path or name, read the way hrnet_mm reads them whether or not the
+    shims are applied: local files and ``open-mmlab://msra/hrnet*`` names (a local copy)
+    with :func:`~hrnet_mm.checkpoint_io.torch_load_trusted`; URLs and other names by
+    mmengine's loader."""
+    if '://' not in path:
+        return torch_load_trusted(path, 'cpu')
+    scheme, name = path.split('://', 1)
+    if scheme in ('open-mmlab', 'openmmlab') and name.startswith(HRNET_OPENMMLAB_PREFIX):
+        return torch_load_trusted(resolve_openmmlab(path), 'cpu')
+    return CheckpointLoader.load_checkpoint(path, map_location='cpu', logger='current')
+
+
 # -- open-mmlab://msra/hrnetv2_w* ------------------------------------------------------
 def weights_dirs() -> List[str]:
     """Where local copies of the open-mmlab HRNet ImageNet checkpoints are looked for."""
@@ -222,19 +231,6 @@ def resolve_openmmlab(name: str) -> str:
         f'{name} is not available locally. Download {urls[model_name]} and save it as '
         f'{osp.join(weights_dirs()[-1], filename)} (or into a folder named by ${WEIGHTS_ENV}); '
         "to train from random init instead, set model.backbone.init_cfg=None.")
-
-
-_mmengine_openmmlab_loader = CheckpointLoader._schemes.get('open-mmlab://')
-
-
-def _load_from_openmmlab(filename: str, map_location=None):
-    if filename.split('://', 1)[1].startswith(HRNET_OPENMMLAB_PREFIX):
-        return torch_load_trusted(resolve_openmmlab(filename), map_location)
-    return _mmengine_openmmlab_loader(filename, map_location)
-
-
-CheckpointLoader.register_scheme(prefixes=('open-mmlab://', 'openmmlab://'),
-                                 loader=_load_from_openmmlab, force=True)
 
 
 # -- official HRNet-Semantic-Segmentation checkpoints -----------------------------------

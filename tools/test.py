@@ -15,17 +15,11 @@ Examples::
     bash tools/dist_test.sh CONFIG CKPT 8
 """
 import argparse
-import os
-import os.path as osp
 import sys
-
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
+    from hrnet_mm.cli import add_common_args, apply_common_args
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='test config file path')
@@ -43,109 +37,30 @@ def parse_args(argv=None):
                         'visualiser and save the images into this folder')
     parser.add_argument('--skip-data-check', action='store_true',
                         help='do not check every image/annotation before testing '
-                        '(hrnet_mm.datacheck)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value pairs such as '
-        'test_dataloader.dataset.data_root=data/coco/')
-    parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='load checkpoints with the full unpickler (runs code from the '
-                        'file: only for files you trust that hold more than weights)')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+                        '(hrnet_mm.preflight)')
+    add_common_args(parser)
     args = parser.parse_args(argv)
-    if args.trust_checkpoint:
-        os.environ['HRNET_MM_TRUST_CHECKPOINTS'] = '1'  # hrnet_mm.compat.TRUST_ENV
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    apply_common_args(args)
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         parser.error('--out must be a .pkl or .pickle file')
     return args
 
 
-def build_cfg(args):
-    from hrnet_mm.tools_lib import read_config
-    cfg = read_config(args.config)  # syntax errors name the file and line
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
-    return cfg
-
-
-def dump_metric(scope: str, out_file: str):
-    """The toolbox's "dump predictions" metric (mmdet's also RLE-encodes masks)."""
-    if scope == 'mmdet':
-        from mmdet.evaluation import DumpDetResults
-        return DumpDetResults(out_file_path=out_file)
-    from mmengine.evaluator import DumpResults
-    return DumpResults(out_file_path=out_file)
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from hrnet_mm.tools_lib import (CHECK_ERRORS, RUN_ERRORS, ConfigFileError, ConfigOptionError,
-                                    DatasetNotFoundError, add_safety_hooks, apply_show_dir,
-                                    apply_tta, check_data_roots, check_run, init_toolbox)
-    if not osp.isfile(args.checkpoint):
-        print(f'error: checkpoint {args.checkpoint!r} does not exist', file=sys.stderr)
-        return 2
-    try:
-        cfg = build_cfg(args)
-    except ConfigFileError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    scope = init_toolbox(cfg)
-    show_dir = None
-    try:
-        if args.tta:
-            apply_tta(cfg, args.config)
-        if args.show_dir:
-            show_dir = apply_show_dir(cfg, args.show_dir)
-    except ConfigOptionError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    try:
-        check_data_roots(cfg, 'test', config_path=args.config)
-    except DatasetNotFoundError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    try:
-        for warning in check_run(cfg, 'test', check_data=not args.skip_data_check):
-            print(f'warning: {warning}', file=sys.stderr)
-    except CHECK_ERRORS as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    add_safety_hooks(cfg, train=False)
+    from hrnet_mm.cli import evaluate, is_rank_zero, run_tool
+    from hrnet_mm.engine.run_summary import TEST_PREFIX, format_metrics
 
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-    if args.out is not None:
-        out_dir = osp.dirname(osp.abspath(args.out))
-        os.makedirs(out_dir, exist_ok=True)
-        runner.test_evaluator.metrics.append(dump_metric(scope, args.out))
-    try:
-        metrics = runner.test()
-    except RUN_ERRORS as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
-    if args.out is not None:
-        print(f'predictions dumped to {args.out}')
-    if show_dir is not None:
-        print(f'predictions drawn into {show_dir}')
-    if runner.rank == 0:
-        from hrnet_mm.run_summary import TEST_PREFIX, format_metrics
-        print(format_metrics(metrics, TEST_PREFIX), flush=True)
-    return 0 if metrics is not None else 1
+    def test() -> int:
+        metrics = evaluate(args.config, args.checkpoint, work_dir=args.work_dir,
+                           cfg_options=args.cfg_options, launcher=args.launcher,
+                           tta=args.tta, show_dir=args.show_dir, out=args.out,
+                           check_data=not args.skip_data_check)
+        if is_rank_zero():
+            print(format_metrics(metrics, TEST_PREFIX), flush=True)
+        return 0 if metrics is not None else 1
+
+    return run_tool(test)
 
 
 if __name__ == '__main__':

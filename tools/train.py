@@ -13,17 +13,12 @@ Examples::
     bash tools/dist_train.sh CONFIG 8                    # 8 GPUs, --launcher pytorch
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
+    from hrnet_mm.cli import add_common_args, apply_common_args
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config', help='train config file path')
@@ -39,50 +34,28 @@ def parse_args(argv=None):
         '--auto-scale-lr', action='store_true',
         help='scale the lr by (GPUs x batch size) / auto_scale_lr.base_batch_size')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value pairs such as '
-        'train_cfg.max_iters=2 model.backbone.init_cfg=None; lists as a=[1,2] '
-        'or a=1,2 (quote the whole pair if it has spaces)')
-    parser.add_argument(
         '--allow-partial-load', action='store_true',
         help='load a load_from/--resume checkpoint that does not fully match the model '
         '(only the matching tensors), e.g. to fine-tune with another number of classes')
     parser.add_argument(
         '--skip-data-check', action='store_true',
-        help='do not check every image/annotation before training (hrnet_mm.datacheck)')
-    parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='load checkpoints with the full unpickler (runs code from the '
-                        'file: only for files you trust that hold more than weights)')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch>=2.0) or --local_rank.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+        help='do not check every image/annotation before training (hrnet_mm.preflight)')
+    add_common_args(parser)
     args = parser.parse_args(argv)
-    if args.trust_checkpoint:
-        os.environ['HRNET_MM_TRUST_CHECKPOINTS'] = '1'  # hrnet_mm.compat.TRUST_ENV
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    apply_common_args(args)
     return args
 
 
 def build_cfg(args):
     """The config with the command line applied (mmdet 3.x tools/train.py semantics)."""
-    from hrnet_mm.tools_lib import read_config
-    cfg = read_config(args.config)  # syntax errors name the file and line
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    # work_dir priority: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    from hrnet_mm.cli import ToolError
+    from hrnet_mm.cli import build_cfg as common_cfg
+    cfg = common_cfg(args.config, args.launcher, args.cfg_options, args.work_dir)
 
     if args.amp:
         optim_wrapper = cfg.get('optim_wrapper', None)
         if optim_wrapper is None:
-            raise ValueError('--amp needs an optim_wrapper in the config')
+            raise ToolError('--amp needs an optim_wrapper in the config')
         if optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
             print('AMP training is already enabled in the config.', file=sys.stderr)
         else:
@@ -92,7 +65,7 @@ def build_cfg(args):
     if args.auto_scale_lr:
         scale = cfg.get('auto_scale_lr', None)
         if not scale or 'base_batch_size' not in scale:
-            raise ValueError(
+            raise ToolError(
                 '--auto-scale-lr needs `auto_scale_lr = dict(enable=False, '
                 'base_batch_size=N)` in the config (N = the total batch size the lr '
                 'was tuned for)')
@@ -129,81 +102,69 @@ def amp_device_error(cfg):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from hrnet_mm.tools_lib import (ConfigFileError, DatasetNotFoundError, WorkDirBusyError,
-                                    WorkDirLock, check_data_roots, init_toolbox, is_rank_zero,
-                                    nothing_to_resume)
-    try:
-        cfg = build_cfg(args)
-    except ConfigFileError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
+    from hrnet_mm.cli import run_tool
+    return run_tool(train, args)
+
+
+def train(args) -> int:
+    from hrnet_mm.apis import init_toolbox
+    from hrnet_mm.cli import ToolError, WorkDirLock, is_rank_zero
+    from hrnet_mm.preflight import check_data_roots, nothing_to_resume
+    cfg = build_cfg(args)
     amp_error = amp_device_error(cfg)
     if amp_error:
-        print(f'error: {amp_error}', file=sys.stderr)
-        return 2
+        raise ToolError(amp_error)
     init_toolbox(cfg)
-    try:
-        check_data_roots(cfg, 'train', config_path=args.config)
-    except DatasetNotFoundError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
+    check_data_roots(cfg, 'train', config_path=args.config)
     if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
-        print(f'error: --resume checkpoint {args.resume!r} does not exist', file=sys.stderr)
-        return 2
+        raise ToolError(f'--resume checkpoint {args.resume!r} does not exist')
     if args.resume == 'auto' and nothing_to_resume(cfg.work_dir):
         print(f'warning: --resume: no checkpoint in {cfg.work_dir} to resume from; training '
               'starts at iteration 0', file=sys.stderr)
     elif args.resume is not None:
-        from mmengine.runner import find_latest_checkpoint
-
-        from hrnet_mm.tools_lib import resume_report
-        resumed = find_latest_checkpoint(cfg.work_dir) if args.resume == 'auto' else args.resume
-        try:
-            notes, error = resume_report(cfg, resumed)
-        except Exception as exc:  # an unreadable checkpoint: the preflight names it next
-            notes, error = [], None
-            print(f'warning: --resume: could not compare {resumed} with the config ({exc})',
-                  file=sys.stderr)
-        for line in notes:
-            print(f'warning: {line}', file=sys.stderr)
-        if error:
-            print(f'error: {error}', file=sys.stderr)
-            return 2
+        check_resume(cfg, args.resume)
     # One run per work dir; taking the lock also proves it is writable, before the data scan.
     lock = WorkDirLock(cfg.work_dir)
-    try:
-        if is_rank_zero():
-            lock.acquire()
-    except WorkDirBusyError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
+    if is_rank_zero():
+        lock.acquire()
     try:
         return _train(args, cfg)
     finally:
         lock.release()
 
 
+def check_resume(cfg, resume: str) -> None:
+    """Warns about config changes ``--resume`` will not apply; refuses an optimizer change."""
+    from mmengine.runner import find_latest_checkpoint
+
+    from hrnet_mm.cli import ToolError
+    from hrnet_mm.preflight import resume_report
+    resumed = find_latest_checkpoint(cfg.work_dir) if resume == 'auto' else resume
+    try:
+        notes, error = resume_report(cfg, resumed)
+    except Exception as exc:  # an unreadable checkpoint: the preflight names it next
+        notes, error = [], None
+        print(f'warning: --resume: could not compare {resumed} with the config ({exc})',
+              file=sys.stderr)
+    for line in notes:
+        print(f'warning: {line}', file=sys.stderr)
+    if error:
+        raise ToolError(error)
+
+
 def _train(args, cfg) -> int:
     """The checks that read the data, then the run (under the work-dir lock)."""
-    from hrnet_mm.tools_lib import CHECK_ERRORS, RUN_ERRORS, add_safety_hooks, check_run
-    try:
-        for warning in check_run(cfg, 'train', check_data=not args.skip_data_check):
-            print(f'warning: {warning}', file=sys.stderr)
-    except CHECK_ERRORS as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
+    from hrnet_mm.cli import add_safety_hooks, build_runner, running
+    from hrnet_mm.engine.hooks import ValidationSeenHook
+    from hrnet_mm.engine.run_summary import format_metrics, last_val_metrics
+    from hrnet_mm.preflight import check_run
+    for warning in check_run(cfg, 'train', check_data=not args.skip_data_check):
+        print(f'warning: {warning}', file=sys.stderr)
     add_safety_hooks(cfg, allow_partial_load=args.allow_partial_load)
-
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-    from hrnet_mm.hooks import ValidationSeenHook
+    runner = build_runner(cfg)
     seen = ValidationSeenHook()
     runner.register_hook(seen)
-    try:
+    with running():
         runner.train()
         if cfg.get('resume') and not seen.seen and cfg.get('val_cfg') is not None and \
                 runner.iter >= runner.max_iters:
@@ -212,11 +173,7 @@ def _train(args, cfg) -> int:
             print('resumed a finished run whose final validation did not complete: '
                   'validating now', file=sys.stderr, flush=True)
             runner.val()
-    except RUN_ERRORS as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
     if runner.rank == 0:
-        from hrnet_mm.run_summary import format_metrics, last_val_metrics
         print(format_metrics(last_val_metrics(runner)), flush=True)
     return 0
 

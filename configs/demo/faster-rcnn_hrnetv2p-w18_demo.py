@@ -18,7 +18,7 @@
 #       work_dirs/faster-rcnn_hrnetv2p-w18_demo/iter_100.pth
 _base_ = 'mmdet::hrnet/faster-rcnn_hrnetv2p-w18-1x_coco.py'
 
-custom_imports = dict(imports=['hrnet_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
 
 data_root = 'data/demo/det/'
 # data/demo/det/classes.txt (the `categories` of the annotation files, in id order)

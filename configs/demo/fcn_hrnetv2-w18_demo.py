@@ -18,7 +18,7 @@
 #           prints the overrides).
 _base_ = 'mmseg::hrnet/fcn_hr18_4xb2-160k_cityscapes-512x1024.py'
 
-custom_imports = dict(imports=['hrnet_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
 
 data_root = 'data/demo/seg/'
 classes = ('background', 'bottle', 'bus', 'car', 'chair', 'diningtable',

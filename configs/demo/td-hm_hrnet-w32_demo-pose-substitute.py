@@ -18,7 +18,7 @@
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 4.
 _base_ = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py'
 
-custom_imports = dict(imports=['hrnet_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
 
 data_root = 'data/demo/pose/'
 codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32),

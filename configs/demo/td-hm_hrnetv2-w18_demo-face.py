@@ -15,7 +15,7 @@
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 4.
 _base_ = 'mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py'
 
-custom_imports = dict(imports=['hrnet_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
 
 data_root = 'data/demo/face/'
 codec = dict(type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(32, 32),

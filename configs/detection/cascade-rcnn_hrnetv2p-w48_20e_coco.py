@@ -17,7 +17,7 @@
 #   --cfg-options model.backbone.init_cfg=None.
 _base_ = 'mmdet::hrnet/cascade-rcnn_hrnetv2p-w40-20e_coco.py'
 
-custom_imports = dict(imports=['hrnet_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
 
 model = dict(
     backbone=dict(

@@ -16,7 +16,7 @@
 #   --cfg-options model.backbone.init_cfg=None.
 _base_ = 'mmdet::hrnet/htc_hrnetv2p-w18_20e_coco.py'
 
-custom_imports = dict(imports=['hrnet_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
 
 auto_scale_lr = dict(enable=False, base_batch_size=16)
 

@@ -22,7 +22,7 @@
 #          `forward(inputs, data_samples, mode='loss')` gives the cross-entropy loss for
 #          anyone wiring their own loop.
 default_scope = 'hrnet_mm'
-custom_imports = dict(imports=['hrnet_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
 
 model = dict(
     type='hrnet_mm.HRNetImageClassifier',

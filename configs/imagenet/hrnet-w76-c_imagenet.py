@@ -22,7 +22,7 @@
 #          `forward(inputs, data_samples, mode='loss')` gives the cross-entropy loss for
 #          anyone wiring their own loop.
 default_scope = 'hrnet_mm'
-custom_imports = dict(imports=['hrnet_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
 
 # Residual units formed by a bottleneck (1x1 -> 3x3 -> 1x1, expansion 4): the
 # branch representations keep the widths C, 2C, 4C, 8C = 76, 152, 304, 608 and the

@@ -8,7 +8,7 @@
 # Dataset:  mmseg's LIPDataset on the official LIP release layout under data/LIP
 #           (see hrnet_mm/datasets/lip.py).  The flip-test model is hrnet_mm's
 #           FlipSwapSegTTAModel, registered into mmseg on
-#           `import hrnet_mm` (custom_imports).
+#           `hrnet_mm.register_all()` (custom_imports: hrnet_mm.plugin).
 # Schedule: paper Sec. 5: SGD lr 0.007, momentum 0.9, weight decay 5e-4, poly 0.9
 #           (to 0), 110K iterations, batch 40 on 4 GPUs (4x10).
 # Input:    images resized to 473x473; training adds random scale [0.5, 2], a random

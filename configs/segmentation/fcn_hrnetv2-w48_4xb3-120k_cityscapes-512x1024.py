@@ -22,7 +22,7 @@
 #           prints the overrides).
 _base_ = 'mmseg::hrnet/fcn_hr48_4xb2-160k_cityscapes-512x1024.py'
 
-custom_imports = dict(imports=['hrnet_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
 
 crop_size = (512, 1024)
 train_pipeline = [

@@ -21,7 +21,7 @@
 #           prints the overrides).
 _base_ = 'mmseg::hrnet/fcn_hr48_4xb4-80k_pascal-context-480x480.py'
 
-custom_imports = dict(imports=['hrnet_mm'], allow_failed_imports=False)
+custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
 
 crop_size = (480, 480)
 img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]

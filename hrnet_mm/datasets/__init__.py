@@ -1,4 +1,5 @@
-"""Dataset helpers for hrnet_mm: demo data preparation and the LIP protocol."""
+"""Dataset helpers for hrnet_mm at runtime: the LIP protocol (the demo-data builder is
+developer tooling: ``hrnet_mm.devtools.demo_data``)."""
 
 try:  # LIP builds on MMSegmentation's own LIPDataset
     from .lip import LIP_CLASSES, LIP_FLIP_PAIRS, LIPDataset  # noqa: F401

@@ -32,7 +32,7 @@ def _ids(paths):
 
 
 def load(path):
-    import hrnet_mm  # noqa: F401
+    import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
     from mmengine.config import Config
     return Config.fromfile(path)
 
@@ -163,16 +163,6 @@ def use_demo_data(cfg, demo_root, scale=128, seg_dir=None, work_dir=None,
 
 # ---------------------------------------------------------------------------
 # fixtures
-
-
-@pytest.fixture(scope='module')
-def demo_root():
-    import hrnet_mm  # noqa: F401
-    from hrnet_mm.datasets.demo_data import default_demo_root, prepare_demo_data
-    root = default_demo_root()
-    if not osp.isfile(osp.join(root, 'det', 'annotations', 'instances_train.json')):
-        root = prepare_demo_data()  # no-op when present; downloads otherwise
-    return root
 
 
 @pytest.fixture(scope='module')

@@ -22,7 +22,6 @@ The demo data is built by ``tools/prepare_demo_data.py`` (``data/demo`` or
 """
 import copy
 import json
-import os
 import re
 from pathlib import Path
 
@@ -32,10 +31,9 @@ import torch
 
 pytest.importorskip('mmpose')
 
-import hrnet_mm  # noqa: E402,F401
+import hrnet_mm.plugin  # noqa: E402,F401  (the shims; HRNet/HRFPN registered into the toolboxes)
+from helpers import REPO
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO_ROOT = Path(os.environ.get('HRNET_MM_DEMO_ROOT', REPO / 'data' / 'demo'))
 POSE_CONFIGS = sorted((REPO / 'configs' / 'pose').glob('*.py'))
 FACE_CONFIGS = sorted((REPO / 'configs' / 'face').glob('*.py'))
 DEMO_POSE = REPO / 'configs' / 'demo' / 'td-hm_hrnet-w32_demo-pose-substitute.py'
@@ -58,19 +56,6 @@ def kind_of(path):
 
 
 pytestmark = pytest.mark.usefixtures('one_thread')  # tiny inputs (tests/conftest.py)
-
-
-@pytest.fixture(scope='module')
-def demo_root():
-    # Built, never skipped: the setup always makes data/demo, so a missing copy is a
-    # broken checkout to repair (a no-op when up to date; offline with the setup's cache).
-    from hrnet_mm.datasets.demo_data import prepare_demo_data
-    prepare_demo_data(DEMO_ROOT)
-    for sub in ('pose/annotations/person_keypoints_train.json',
-                'face/annotations/face_landmarks_train.json'):
-        assert (DEMO_ROOT / sub).is_file(), \
-            f'{DEMO_ROOT / sub} missing: run python tools/prepare_demo_data.py --force'
-    return DEMO_ROOT
 
 
 def load(path):
@@ -156,7 +141,7 @@ def test_paper_metadata(path):
     cfg = load(path)
     paper = cfg.paper
     assert set(paper) == PAPER_KEYS
-    assert cfg.custom_imports.imports == ['hrnet_mm']
+    assert cfg.custom_imports.imports == ['hrnet_mm.plugin']
     assert path.read_text().startswith('# ')  # the header comment
     assert len(paper['input_shape']) == 3 and paper['input_shape'][0] == 3
     assert paper['zoo'] is None or set(paper['zoo']) == {'metric', 'value'}
@@ -255,7 +240,7 @@ def test_the_papers_face_complexity_is_the_hrnetv1_head_network():
     high-resolution branch only, followed by a 1x1 conv to 68 heatmaps -- not of the
     HRNetV2-W18 network (all branches concatenated, 270-channel head) the results come
     from."""
-    from hrnet_mm.analysis.complexity import count_macs
+    from hrnet_mm.devtools.analysis.complexity import count_macs
     from hrnet_mm.models import HRNet
     backbone = HRNet(arch='w18', out_form='v1')
     head = torch.nn.Conv2d(18, 68, 1)

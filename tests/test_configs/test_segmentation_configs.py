@@ -25,9 +25,7 @@ The demo data is built by ``tools/prepare_demo_data.py`` (``data/demo`` or
 import copy
 import importlib.util
 import inspect
-import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,10 +33,9 @@ from PIL import Image
 
 pytest.importorskip('mmseg')
 
-import hrnet_mm  # noqa: E402,F401  (registers FlipSwapSegTTAModel into mmseg too)
+import hrnet_mm.plugin  # noqa: E402,F401  (the shims; HRNet/HRFPN registered into the toolboxes)
+from helpers import DEMO_ROOT, REPO
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO_ROOT = Path(os.environ.get('HRNET_MM_DEMO_ROOT', REPO / 'data' / 'demo'))
 SEG_CONFIGS = sorted((REPO / 'configs' / 'segmentation').glob('*.py'))
 DEMO_CONFIG = REPO / 'configs' / 'demo' / 'fcn_hrnetv2-w18_demo.py'
 ALL_CONFIGS = SEG_CONFIGS + [DEMO_CONFIG]
@@ -67,7 +64,7 @@ pytestmark = pytest.mark.usefixtures('one_thread')  # tiny inputs (tests/conftes
 @pytest.fixture(scope='module')
 def demo_seg():
     # Built, never skipped: the setup always makes data/demo (see test_pose_face_configs).
-    from hrnet_mm.datasets.demo_data import prepare_demo_data
+    from hrnet_mm.devtools.demo_data import prepare_demo_data
     prepare_demo_data(DEMO_ROOT)
     root = DEMO_ROOT / 'seg'
     assert (root / 'classes.txt').is_file(), \
@@ -241,7 +238,7 @@ def test_paper_metadata(path):
     cfg = load(path)
     paper = cfg.paper
     assert set(paper) == PAPER_KEYS
-    assert cfg.custom_imports.imports == ['hrnet_mm']
+    assert cfg.custom_imports.imports == ['hrnet_mm.plugin']
     assert paper['metric'] in ('mIoU', 'NME', 'AP')
     assert len(paper['input_shape']) == 3 and paper['input_shape'][0] == 3
     if path == DEMO_CONFIG:

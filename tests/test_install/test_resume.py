@@ -13,7 +13,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader, TensorDataset
 
-import hrnet_mm  # noqa: F401  (applies the shims)
+import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
 
 
 class TinyRegressor(BaseModel):

@@ -13,4 +13,6 @@ def test_imports(module):
 
 def test_hrnet_mm_registers_into_every_toolbox():
     import hrnet_mm
-    assert hrnet_mm.TOOLBOXES == dict(mmdet=True, mmseg=True, mmpose=True)
+    assert hrnet_mm.register_all() == dict(mmdet=True, mmseg=True, mmpose=True)
+    from hrnet_mm import plugin
+    assert plugin.TOOLBOXES == dict(mmdet=True, mmseg=True, mmpose=True)

@@ -11,10 +11,10 @@ import importlib
 import pytest
 import torch
 from mmengine.registry import DefaultScope
-from torch.nn.modules.batchnorm import _BatchNorm
 
-import hrnet_mm  # noqa: F401  (registers into the toolboxes)
+import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
 from hrnet_mm.models import HRFPN, HRNet
+from helpers import randomize
 
 RTOL = 1e-5
 
@@ -41,21 +41,6 @@ def w(c):
                     num_channels=(c, 2 * c, 4 * c)),
         stage4=dict(num_modules=3, num_branches=4, block='BASIC', num_blocks=(4, 4, 4, 4),
                     num_channels=(c, 2 * c, 4 * c, 8 * c)))
-
-
-def randomize(model, seed):
-    torch.manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, _BatchNorm):
-            m.running_mean.normal_(0, 0.1)
-            m.running_var.uniform_(0.5, 1.5)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.normal_(0, 0.1)
-        elif isinstance(m, torch.nn.Conv2d):
-            torch.nn.init.kaiming_normal_(m.weight, mode='fan_out')
-            if m.bias is not None:
-                m.bias.data.normal_(0, 0.1)
-    return model
 
 
 def assert_same(ours, theirs):

@@ -161,7 +161,7 @@ def test_wrong_number_of_branches_names_the_fix():
 # -- against MMDet's own HRFPN, with the same weights (MMDet has no HRFPN test) ---------
 def mmdet_pair(**kwargs):
     """(MMDet's built-in HRFPN, hrnet_mm's through mmdet's registry), same weights."""
-    import hrnet_mm  # noqa: F401  (registers 'HRFPN' / 'BuiltinHRFPN')
+    import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
     from mmdet.registry import MODELS
     from mmengine.registry import DefaultScope
     cfg = dict(type='HRFPN', in_channels=IN_CHANNELS, out_channels=12, **kwargs)

@@ -7,6 +7,7 @@ import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from hrnet_mm.models.backbones.hrnet import ARCH_SETTINGS, BasicBlock, Bottleneck, HRNet
+from helpers import randomize
 
 
 def small_extra(num_modules=(1, 1, 1, 1)):
@@ -22,17 +23,6 @@ def small_extra(num_modules=(1, 1, 1, 1)):
 
 def num_params(model):
     return sum(p.numel() for p in model.parameters())
-
-
-def randomize_bn(model, seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, _BatchNorm):
-            m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
-            m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
-            m.weight.data.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
-            m.bias.data.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
-    return model
 
 
 # -- presets and validation -------------------------------------------------------------
@@ -143,7 +133,7 @@ def test_container_type():
 
 def test_upsample_modes_differ_and_bilinear_is_exact_resize():
     torch.manual_seed(0)
-    nearest = randomize_bn(HRNet(extra=small_extra())).eval()
+    nearest = randomize(HRNet(extra=small_extra()), convs=False)
     bilinear = HRNet(extra=small_extra(), upsample_mode='bilinear').eval()
     bilinear.load_state_dict(nearest.state_dict())
     x = torch.randn(1, 3, 64, 96)

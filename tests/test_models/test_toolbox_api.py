@@ -5,7 +5,7 @@ import importlib
 import pytest
 import torch
 
-import hrnet_mm  # noqa: F401
+import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
 from hrnet_mm.errors import ConfigError
 from hrnet_mm.models import HRNet
 from hrnet_mm.models.backbones.hrnet import BasicBlock, Bottleneck

@@ -49,7 +49,7 @@ def with_crash_helpers(config: Path, tmp_path: Path) -> Path:
     """``config`` plus ``custom_imports`` of crash_helpers (SIGKILLs chosen by env)."""
     derived = tmp_path / f'{config.stem}_crashable.py'
     derived.write_text(f'_base_ = {str(config)!r}\n'
-                       "custom_imports = dict(imports=['hrnet_mm', 'crash_helpers'], "
+                       "custom_imports = dict(imports=['hrnet_mm.plugin', 'crash_helpers'], "
                        'allow_failed_imports=False)\n')
     return derived
 

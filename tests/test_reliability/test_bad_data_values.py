@@ -12,9 +12,10 @@ from PIL import Image
 
 from _bad_files import copy_demo_seg, det_annotations
 
-import hrnet_mm  # noqa: F401
-from hrnet_mm.datacheck import DataCheckError, check_datasets, coco_problems
-from hrnet_mm.tools_lib import init_toolbox
+import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
+from hrnet_mm.errors import DataCheckError
+from hrnet_mm.preflight.data import check_datasets, coco_problems
+from hrnet_mm.apis import init_toolbox
 
 REPO = Path(__file__).resolve().parents[2]
 

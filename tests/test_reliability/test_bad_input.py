@@ -17,11 +17,12 @@ from _bad_files import (DET, LARGE, SEG_LABEL, det_annotations, oversized_png, s
                         write_variants)
 from _train_runs import CONFIGS, PYTHON, REPO, describe, load, run, train
 
-import hrnet_mm  # noqa: F401
-from hrnet_mm.compat import CheckpointLoadError, CheckpointNotFoundError
-from hrnet_mm.datacheck import DataCheckError, check_datasets, image_problem
-from hrnet_mm.hooks import CheckpointMatchHook
-from hrnet_mm.tools_lib import check_checkpoints
+import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
+from hrnet_mm.errors import CheckpointLoadError, CheckpointNotFoundError
+from hrnet_mm.errors import DataCheckError
+from hrnet_mm.preflight.data import check_datasets, image_problem
+from hrnet_mm.engine.hooks import CheckpointMatchHook
+from hrnet_mm.preflight import check_checkpoints
 from hrnet_mm.weights import IncompatibleCheckpointError
 
 TINY = CONFIGS / 'fcn_tiny_resume.py'
@@ -302,7 +303,7 @@ def test_training_reads_every_image_kind_and_skips_the_truncated_one(images, tmp
     (mmcv's ignore_empty, mmengine's refetch) with a warning naming it."""
     root, paths = images
     cfg = config(TINY, **images_config(root, ignore_empty=True))
-    cfg.custom_imports = dict(imports=['hrnet_mm', 'record_samples'],
+    cfg.custom_imports = dict(imports=['hrnet_mm.plugin', 'record_samples'],
                               allow_failed_imports=False)
     derived = tmp_path / 'images.py'
     cfg.dump(str(derived))
@@ -323,16 +324,20 @@ def test_training_reads_every_image_kind_and_skips_the_truncated_one(images, tmp
 
 
 def test_label_placement_shim_matches_mmseg():
-    """hrnet_mm.compat's fast SegLocalVisualizer._get_center_loc (labels of large images)
-    finds the same point as mmseg's own."""
+    """hrnet_mm.compat.mmseg's fast SegLocalVisualizer._get_center_loc (labels of large
+    images) finds the same point as mmseg's own."""
     import numpy as np
     from mmseg.visualization import SegLocalVisualizer
+
+    from hrnet_mm.compat.mmseg import UPSTREAM
     fast = SegLocalVisualizer._get_center_loc
+    upstream = UPSTREAM['SegLocalVisualizer._get_center_loc']
+    assert fast is not upstream
     rng = np.random.default_rng(0)
     for _ in range(30):
         mask = (rng.random(tuple(rng.integers(1, 50, 2))) < rng.random()).astype(np.uint8)
         mask.flat[rng.integers(mask.size)] = 1
-        assert (fast(None, mask) == fast.upstream(None, mask)).all()
+        assert (fast(None, mask) == upstream(None, mask)).all()
 
 
 DEMO_DRIVER = '''

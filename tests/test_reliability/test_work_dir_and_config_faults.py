@@ -36,7 +36,7 @@ def live_pid():
 
 def test_a_second_run_into_the_same_work_dir_is_refused(train_tool, tmp_path, live_pid,
                                                          capsys):
-    from hrnet_mm.tools_lib import LOCK_NAME
+    from hrnet_mm.cli import LOCK_NAME
     (tmp_path / LOCK_NAME).write_text(str(live_pid))
     rc = train_tool.main([DEMO_DET, '--work-dir', str(tmp_path)])
     err = capsys.readouterr().err
@@ -45,7 +45,7 @@ def test_a_second_run_into_the_same_work_dir_is_refused(train_tool, tmp_path, li
 
 
 def test_a_stale_lock_is_taken_over_and_released(train_tool, tmp_path):
-    from hrnet_mm.tools_lib import LOCK_NAME
+    from hrnet_mm.cli import LOCK_NAME
     done = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'],
                           capture_output=True, text=True)
     (tmp_path / LOCK_NAME).write_text(done.stdout.strip())  # that process is gone
@@ -71,7 +71,7 @@ def test_config_syntax_error_names_the_file_and_line(train_tool, tmp_path, capsy
 
 
 def test_temp_files_of_a_live_writer_are_kept(tmp_path, live_pid):
-    from hrnet_mm.compat import atomic_write_bytes
+    from hrnet_mm.checkpoint_io import atomic_write_bytes
     target = tmp_path / 'iter_2.pth'
     theirs = tmp_path / f'iter_2.pth.tmp-{live_pid}'
     theirs.write_bytes(b'being written')
@@ -83,14 +83,14 @@ def test_temp_files_of_a_live_writer_are_kept(tmp_path, live_pid):
 
 
 def test_a_failed_save_removes_its_temp_file_and_says_how_much_room(tmp_path, monkeypatch):
-    from hrnet_mm import compat
+    from hrnet_mm import checkpoint_io
 
     def full(fd):
         raise OSError(errno.ENOSPC, 'No space left on device')
 
-    monkeypatch.setattr(compat.os, 'fsync', full)
+    monkeypatch.setattr(checkpoint_io.os, 'fsync', full)
     with pytest.raises(OSError, match=r'needs 2\.0 MiB and [\d.]+ MiB are free'):
-        compat.atomic_write_bytes(b'x' * 2**21, tmp_path / 'iter_4.pth')
+        checkpoint_io.atomic_write_bytes(b'x' * 2**21, tmp_path / 'iter_4.pth')
     assert list(tmp_path.iterdir()) == []
     assert os.listdir(tmp_path) == []
 

@@ -8,7 +8,7 @@ import torch
 
 from tool_runner import REPO, describe, load_tool, run_tool
 
-sys.path.insert(0, str(REPO / 'tests' / 'test_checkpoints'))
+sys.path.insert(0, str(REPO / 'tests' / 'test_weights'))
 import official_layouts as official  # noqa: E402
 
 DEMO_POSE = 'configs/demo/td-hm_hrnet-w32_demo-pose-substitute.py'

@@ -65,7 +65,7 @@ def test_demo_config_without_demo_data(tools, tmp_path, monkeypatch, capsys):
 
 def test_demo_config_with_demo_data_copied(tools, tmp_path, monkeypatch, capsys, demo_root):
     """Control: the same check passes once data/demo/det is there."""
-    from hrnet_mm.tools_lib import check_data_roots
+    from hrnet_mm.preflight import check_data_roots
     from mmengine.config import Config
     shutil.copytree(demo_root / 'det', tmp_path / 'data' / 'demo' / 'det')
     monkeypatch.chdir(tmp_path)

@@ -9,8 +9,8 @@ import pytest
 
 from tool_runner import REPO, load_tool
 
-from hrnet_mm.analysis import config_table as ct
-from hrnet_mm.analysis.complexity import find_configs
+from hrnet_mm.devtools.analysis import config_table as ct
+from hrnet_mm.devtools.analysis.complexity import find_configs
 
 
 @pytest.fixture(scope='module')

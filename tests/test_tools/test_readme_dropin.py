@@ -31,7 +31,7 @@ def test_the_readme_has_one_snippet_per_toolbox():
     found = snippets()
     assert sorted(found) == ['mmdet', 'mmpose', 'mmseg'], sorted(found)
     for block in found.values():
-        assert '_delete_=True' in block and "custom_imports = dict(imports=['hrnet_mm']" in block
+        assert '_delete_=True' in block and "custom_imports = dict(imports=['hrnet_mm.plugin']" in block
 
 
 def load_snippet(scope, tmp_path):
@@ -83,8 +83,8 @@ def test_a_leaked_resnet_pretrained_is_caught_before_any_download(tmp_path):
     pretrained='open-mmlab://resnet50_v1c' would reach HRNet (URLError offline)."""
     from mmengine.config import Config
 
-    from hrnet_mm.compat import CheckpointNotFoundError
-    from hrnet_mm.tools_lib import check_checkpoints
+    from hrnet_mm.errors import CheckpointNotFoundError
+    from hrnet_mm.preflight import check_checkpoints
     text = snippets()['mmseg']
     assert '    pretrained=None,' in text
     path = tmp_path / 'leaky.py'

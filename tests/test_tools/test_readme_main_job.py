@@ -44,7 +44,7 @@ def test_main_job_command_is_in_the_readme():
 
 
 def test_w32_override_points_the_paper_config_at_the_demo(demo_root, monkeypatch):
-    from hrnet_mm.tools_lib import check_data_roots
+    from hrnet_mm.preflight import check_data_roots
     train = load_tool('train')
     args = train.parse_args(w32_command()[1:])
     cfg = train.build_cfg(args)

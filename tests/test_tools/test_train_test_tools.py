@@ -31,7 +31,7 @@ METRIC_LINE = re.compile(r'^(final|test) metrics: .*$', re.M)
 
 
 def metrics_of(stdout: str, kind: str) -> dict:
-    from hrnet_mm.run_summary import parse_metrics
+    from hrnet_mm.engine.run_summary import parse_metrics
     lines = [m.group(0) for m in METRIC_LINE.finditer(stdout) if m.group(1) == kind]
     assert lines, f'no "{kind} metrics:" line in the output'
     return parse_metrics(lines[-1])

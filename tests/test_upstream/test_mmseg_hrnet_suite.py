@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hrnet_mm.datasets.demo_data import Archive, PackageSource, default_cache_dir, \
+from hrnet_mm.devtools.demo_data import Archive, PackageSource, default_cache_dir, \
     fetch_package
 
 HERE = Path(__file__).resolve().parent

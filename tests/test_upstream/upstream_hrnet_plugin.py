@@ -13,7 +13,7 @@ NAMES = ('HRNet', 'HRModule', 'BasicBlock', 'Bottleneck')
 
 
 def _classes():
-    import hrnet_mm  # noqa: F401  (registers into the toolboxes)
+    import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
     from hrnet_mm.registry import TOOLBOX_CLASSES
     return TOOLBOX_CLASSES[os.environ['HRNET_MM_UPSTREAM_SCOPE']]
 

@@ -29,6 +29,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel, BaseModule
 from mmengine.structures import BaseDataElement
 
+from hrnet_mm.errors import ConfigError
+
 from ..backbones.hrnet import Bottleneck, HRNet, make_res_layer
 
 # Top-level module names of the official head (== timm's), in checkpoint order.
@@ -113,6 +115,16 @@ def to_classifier_keys(state: Dict[str, torch.Tensor]) -> 'OrderedDict[str, torc
         for k, v in state.items())
 
 
+def _args_of(cfg: dict, types: Sequence[str], field: str) -> dict:
+    """The constructor arguments of a ``dict(type=...)`` whose type is one of ``types``."""
+    cfg = copy.deepcopy(dict(cfg))
+    kind = cfg.pop('type', types[0])
+    if kind not in types:
+        raise ConfigError(f'HRNetImageClassifier: {field}.type={kind!r}; the classifier takes '
+                          f'{types[0]!r} only (it reads the HRNet branches directly)')
+    return cfg
+
+
 class HRNetImageClassifier(BaseModel):
     """HRNet-Wx-C: ``backbone`` (hrnet_mm ``HRNet``, all four branches) + ``head``.
 
@@ -139,19 +151,15 @@ class HRNetImageClassifier(BaseModel):
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        from hrnet_mm.registry import MODELS
-        backbone = copy.deepcopy(backbone)
-        backbone.setdefault('type', 'hrnet_mm.HRNet')
+        # Built directly, not through hrnet_mm.registry (which imports this module): the
+        # classifier is defined for hrnet_mm's HRNet and its head only.
+        backbone = _args_of(backbone, ('HRNet', 'hrnet_mm.HRNet'), 'backbone')
         backbone.update(out_form='branches', multiscale_output=True)
-        self.backbone = MODELS.build(backbone)
-        if not isinstance(self.backbone, HRNet):
-            raise TypeError(f'HRNetImageClassifier: backbone must be an hrnet_mm HRNet, got '
-                            f'{type(self.backbone).__name__}')
-        head = copy.deepcopy(head) if head is not None else {}
-        head.setdefault('type', 'hrnet_mm.HRNetClsHead')
+        self.backbone = HRNet(**backbone)
+        head = _args_of(head or {}, ('HRNetClsHead', 'hrnet_mm.HRNetClsHead'), 'head')
         if head.get('in_channels') is None:
             head['in_channels'] = list(self.backbone.out_channels)
-        self.head = MODELS.build(head)
+        self.head = HRNetClsHead(**head)
 
     # -- weights ---------------------------------------------------------------------------
     def load_classifier_state_dict(self, checkpoint) -> None:

@@ -12,8 +12,9 @@ import pytest
 import torch
 import torch.nn as nn
 
-import hrnet_mm  # noqa: F401
-from hrnet_mm.compat import TRUST_ENV, UntrustedCheckpointError, torch_load_trusted
+import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
+from hrnet_mm.checkpoint_io import TRUST_ENV, torch_load_trusted
+from hrnet_mm.errors import UntrustedCheckpointError
 from hrnet_mm.models import HRNet
 from hrnet_mm.weights import load_backbone_weights
 

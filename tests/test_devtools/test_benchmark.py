@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from hrnet_mm import benchmark as bm
+from hrnet_mm.devtools import benchmark as bm
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TINY = (64, 64)  # MMDet's and MMPose's copies need sides divisible by 32
 
 

@@ -22,7 +22,6 @@ Table 7 feeds into R-CNN, and the row records how many reached the R-CNN head.
 """
 import copy
 import fnmatch
-import importlib
 import math
 import os
 import os.path as osp
@@ -151,10 +150,6 @@ def clear_init(cfg):
     return cfg
 
 
-def _ensure_registered():
-    import hrnet_mm  # noqa: F401  (registers everything hrnet_mm provides)
-
-
 def model_config(cfg) -> dict:
     """The config's model dict, ready to build offline and measure."""
     model_cfg = copy.deepcopy(cfg.model)
@@ -168,17 +163,13 @@ def model_config(cfg) -> dict:
 
 
 def build_model(cfg) -> Tuple[nn.Module, str]:
-    """Builds ``cfg.model`` through the registry of ``cfg.default_scope``; returns
-    (model in eval mode, scope)."""
-    from mmengine.registry import DefaultScope
-    _ensure_registered()
+    """Builds ``cfg.model`` (every init cleared, :func:`model_config`) through
+    :func:`hrnet_mm.apis.build_model`; returns (model in eval mode, scope)."""
+    from hrnet_mm.apis import build_model as build
     scope = cfg.get('default_scope')
     if scope not in SCOPES:
         raise ValueError(f'default_scope={scope!r}; expected one of {list(SCOPES)}')
-    registry = importlib.import_module(f'{scope}.registry').MODELS
-    with DefaultScope.overwrite_default_scope(scope):
-        model = registry.build(model_config(cfg))
-    return model.eval(), scope
+    return build(cfg, model_cfg=model_config(cfg))
 
 
 def _det_sample(h: int, w: int):

@@ -353,20 +353,10 @@ def model_part_from_config(cfg, checkpoint: Optional[str] = None, part: str = 'm
     The backbone's ``init_cfg`` is dropped (the checkpoint carries the trained weights);
     without a checkpoint the weights are random, which is enough to check an export.
     """
-    import importlib
-
-    from hrnet_mm.tools_lib import init_toolbox
+    from hrnet_mm.apis import build_model
     if part not in EXPORT_PARTS:
         raise ValueError(f'part={part!r}; choose one of {list(EXPORT_PARTS)}')
-    scope = init_toolbox(cfg)
-    model_cfg = copy.deepcopy(cfg.model)
-    if model_cfg.get('backbone') is not None:
-        model_cfg['backbone']['init_cfg'] = None
-    model = importlib.import_module(f'{scope}.registry').MODELS.build(model_cfg)
-    if checkpoint is not None:
-        from mmengine.runner import load_checkpoint
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
-    model.eval()
+    model, _ = build_model(cfg, checkpoint)
     if part == 'model':
         return model
     if not hasattr(model, 'backbone'):

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import torch
 
-import hrnet_mm  # noqa: F401
+import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
 from hrnet_mm.models import HRNet
 from hrnet_mm.weights import (IncompatibleCheckpointError, backbone_state_dict,
                               convert_official_segmentation, load_backbone_weights,
                               resolve_openmmlab)
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TIMM_ARCH = {'hrnet_w18_small': 'w18_small_v1', 'hrnet_w18_small_v2': 'w18_small_v2',
              'hrnet_w18': 'w18'}
 

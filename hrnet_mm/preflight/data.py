@@ -27,7 +27,10 @@ import os
 import os.path as osp
 import warnings
 from contextlib import contextmanager
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional
+
+from ..errors import DataCheckError
+from .walk import dataset_leaves, run_datasets
 
 JPEG_END = b'\xff\xd9'
 PNG_END = b'IEND\xaeB`\x82'
@@ -35,10 +38,6 @@ PNG_END = b'IEND\xaeB`\x82'
 CV_MAX_PIXELS = int(os.environ.get('CV_IO_MAX_IMAGE_PIXELS', 1 << 30))
 SHOW = 10  # problems listed per kind; the rest are counted
 IMAGE_KEYS = ('img_path', 'seg_map_path')
-
-
-class DataCheckError(ValueError):
-    """A dataset the run needs has files that would crash it or silently mislead it."""
 
 
 # ---------------------------------------------------------------------------
@@ -199,29 +198,6 @@ def coco_problems(ann_file: str, classes: Optional[Iterable[str]] = None) -> Lis
 # datasets of a config
 
 
-def _datasets(cfg, mode: str) -> List[Tuple[str, dict]]:
-    keys = ['train_dataloader'] if mode == 'train' else [f'{mode}_dataloader']
-    if mode == 'train' and cfg.get('val_cfg') and cfg.get('val_dataloader'):
-        keys.append('val_dataloader')
-    out = []
-    for key in keys:
-        loader = cfg.get(key)
-        dataset = loader.get('dataset') if isinstance(loader, dict) else None
-        if isinstance(dataset, dict) and not dataset.get('backend_args'):
-            out.append((key, dataset))
-    return out
-
-
-def _leaves(dataset_cfg: dict) -> Iterable[dict]:
-    """The dataset configs holding files (inside Repeat/Concat/... wrappers)."""
-    if isinstance(dataset_cfg.get('dataset'), dict):
-        yield from _leaves(dataset_cfg['dataset'])
-    for sub in dataset_cfg.get('datasets', None) or []:
-        yield from _leaves(sub)
-    if 'dataset' not in dataset_cfg and 'datasets' not in dataset_cfg:
-        yield dataset_cfg
-
-
 def _skips_unreadable(dataset_cfg: dict) -> bool:
     pipeline = dataset_cfg.get('pipeline') or []
     return any(isinstance(t, dict) and str(t.get('type', '')).endswith('LoadImageFromFile')
@@ -338,12 +314,12 @@ def check_datasets(cfg, mode: str = 'train', scope: Optional[str] = None) -> Lis
 
     ``mode='train'`` checks the train dataset and, when the run validates, the val
     dataset; ``'val'``/``'test'`` check that one.  ``scope`` is the config's toolbox
-    (its modules registered, e.g. by ``tools_lib.init_toolbox``).
+    (its modules registered, e.g. by ``hrnet_mm.apis.init_toolbox``).
     """
     problems: List[str] = []
     notes: List[str] = []
-    for key, dataset_cfg in _datasets(cfg, mode):
-        for leaf in _leaves(dataset_cfg):
+    for key, dataset_cfg in run_datasets(cfg, mode):
+        for leaf in dataset_leaves(dataset_cfg):
             ann_file = _ann_file(leaf)
             if ann_file and ann_file.endswith('.json') and osp.isfile(ann_file):
                 problems += [f'{key}: {p}' for p in coco_problems(ann_file,
@@ -364,7 +340,7 @@ def check_datasets(cfg, mode: str = 'train', scope: Optional[str] = None) -> Lis
             if problem:
                 (bad_maps if is_map else bad_images).append(f'{path} {problem}')
         # mmengine redraws a sample whose LoadImageFromFile returned None, in training only.
-        leaves = list(_leaves(dataset_cfg))
+        leaves = list(dataset_leaves(dataset_cfg))
         if bad_images and key == 'train_dataloader' and all(map(_skips_unreadable, leaves)):
             notes.append(f'{key}: {len(bad_images)} images cannot be read and will be '
                          f'skipped (LoadImageFromFile ignore_empty=True): '

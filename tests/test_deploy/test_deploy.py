@@ -12,11 +12,12 @@ import torch.nn as nn
 from mmengine.registry import DefaultScope
 from torch.nn.modules.batchnorm import _BatchNorm
 
-import hrnet_mm  # noqa: F401
+import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
 from hrnet_mm.deploy import (export_onnx, fold_bn, fold_conv_bn_, optimize_for_inference,
                              verify_onnx)
 from hrnet_mm.models import HRFPN, HRNet
 from hrnet_mm.models.backbones.hrnet import ARCH_SETTINGS
+from helpers import randomize
 
 
 def small_extra():
@@ -26,21 +27,6 @@ def small_extra():
     return dict(stage1=stage((1, ), (16, ), 'BOTTLENECK'), stage2=stage((1, 1), (8, 16)),
                 stage3=stage((1, 1, 1), (8, 16, 32)),
                 stage4=stage((1, 1, 1, 1), (8, 16, 32, 64)))
-
-
-def randomize(model, seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', generator=gen)
-            elif isinstance(m, _BatchNorm):
-                m.running_mean.copy_(torch.randn(m.num_features, generator=gen) * 0.2)
-                m.running_var.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
-                m.weight.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
-                m.bias.copy_(torch.randn(m.num_features, generator=gen) * 0.2)
-    model.eval()  # not chained: MMDet's HRNet.train() returns None
-    return model
 
 
 def rel_err(got, expected):

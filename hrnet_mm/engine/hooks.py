@@ -1,6 +1,6 @@
 """Hooks that stop a run with a clear message instead of letting it go wrong quietly.
 
-``tools/train.py`` adds both to every run (``tools_lib.add_safety_hooks``); in your own
+``tools/train.py`` adds both to every run (``hrnet_mm.cli.add_safety_hooks``); in your own
 runner add them through ``custom_hooks``::
 
     custom_hooks = [dict(type='hrnet_mm.NonFiniteLossHook'),
@@ -13,18 +13,14 @@ from mmengine.hooks import Hook
 from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop
 
-from .weights import (IncompatibleCheckpointError, log_tolerated, mismatch_summary,
-                      state_dict_mismatch, tolerated_mismatch)
+from ..errors import IncompatibleCheckpointError, NonFiniteLossError
+from ..weights import log_tolerated, mismatch_summary, state_dict_mismatch, tolerated_mismatch
 
 NAN_HINT = ('Usual fixes: lower the learning rate (optim_wrapper.optimizer.lr, or a '
             'longer warm-up), clip gradients (optim_wrapper.clip_grad=dict(max_norm=10, '
             'norm_type=2)), and when training from random init let BatchNorm learn '
             '(model.backbone.norm_eval=False). Then restart from the last checkpoint '
             '(tools/train.py CONFIG --resume) or from scratch.')
-
-
-class NonFiniteLossError(FloatingPointError):
-    """A training loss became NaN or infinite."""
 
 
 def _non_finite(outputs) -> dict:

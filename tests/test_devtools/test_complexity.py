@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from hrnet_mm.analysis import complexity as cx
+from hrnet_mm.devtools.analysis import complexity as cx
 
 REPO = Path(__file__).resolve().parents[2]
 POSE_W32 = REPO / 'configs/pose/td-hm_hrnet-w32_4xb32-210e_coco-256x192.py'

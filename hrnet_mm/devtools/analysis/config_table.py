@@ -14,7 +14,7 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
-from hrnet_mm.analysis.complexity import find_configs
+from hrnet_mm.devtools.analysis.complexity import find_configs
 
 START_MARKER = '<!-- config-table:start -->'
 END_MARKER = '<!-- config-table:end -->'

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-import hrnet_mm  # noqa: F401  (registers into the toolboxes)
+import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
 import official_layouts as official
 from hrnet_mm import weights
 from hrnet_mm.models import HRNet

