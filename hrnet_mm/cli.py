@@ -27,7 +27,7 @@ RUN_ERRORS = (CheckpointLoadError, CheckpointNotFoundError, IncompatibleCheckpoi
               NonFiniteLossError, DistBackendError)
 
 
-class ToolError(Exception):
+class ToolError(ValueError):
     """A tool's own check failed; ``code`` is its exit status."""
 
     def __init__(self, message: str, code: int = 2):
@@ -320,3 +320,103 @@ def evaluate(config: str, checkpoint: str, work_dir: Optional[str] = None,
     if drawn is not None:
         print(f'predictions drawn into {drawn}')
     return metrics
+
+
+def amp_device_error(cfg) -> Optional[str]:
+    """Why the config's AMP training cannot run on this machine, or None.
+
+    mmengine's AmpOptimWrapper asserts a CUDA/NPU/MLU/MUSA device deep inside the
+    runner; saying so before anything is built is kinder than that traceback.
+    """
+    optim_wrapper = cfg.get('optim_wrapper', None) or {}
+    if optim_wrapper.get('type', None) != 'AmpOptimWrapper':
+        return None
+    from mmengine.device import (is_cuda_available, is_mlu_available, is_musa_available,
+                                 is_npu_available)
+    if is_cuda_available() or is_npu_available() or is_mlu_available() or \
+            is_musa_available():
+        return None
+    return ('AMP training (--amp, or optim_wrapper.type=AmpOptimWrapper in the config) '
+            'needs a CUDA, NPU, MLU or MUSA device: mmengine\'s AmpOptimWrapper does not '
+            'run on CPU. Train without --amp here.')
+
+
+def train(cfg, config: str, resume: Optional[str] = None, allow_partial_load: bool = False,
+          check_data: bool = True) -> int:
+    """``tools/train.py`` as a function, for a config with the command line applied
+    (``resume``: None, ``'auto'`` or a checkpoint, as ``--resume``).
+
+    The checks first (AMP device, data roots, ``--resume`` against the config, the work-dir
+    lock, checkpoint files, the data scan), then mmengine's ``Runner.train``; the final
+    metrics line on rank 0.  Raises :class:`ToolError` / ``CHECK_ERRORS`` as
+    :func:`run_tool` expects.
+    """
+    from .apis import init_toolbox
+    from .preflight import check_data_roots, nothing_to_resume
+    amp_error = amp_device_error(cfg)
+    if amp_error:
+        raise ToolError(amp_error)
+    init_toolbox(cfg)
+    check_data_roots(cfg, 'train', config_path=config)
+    if resume not in (None, 'auto') and not osp.isfile(resume):
+        raise ToolError(f'--resume checkpoint {resume!r} does not exist')
+    if resume == 'auto' and nothing_to_resume(cfg.work_dir):
+        print(f'warning: --resume: no checkpoint in {cfg.work_dir} to resume from; training '
+              'starts at iteration 0', file=sys.stderr)
+    elif resume is not None:
+        _check_resume(cfg, resume)
+    # One run per work dir; taking the lock also proves it is writable, before the data scan.
+    lock = WorkDirLock(cfg.work_dir)
+    if is_rank_zero():
+        lock.acquire()
+    try:
+        for warning in _preflight_train(cfg, check_data):
+            print(f'warning: {warning}', file=sys.stderr)
+        add_safety_hooks(cfg, allow_partial_load=allow_partial_load)
+        return _run_training(cfg)
+    finally:
+        lock.release()
+
+
+def _preflight_train(cfg, check_data: bool):
+    from .preflight import check_run
+    return check_run(cfg, 'train', check_data=check_data)
+
+
+def _check_resume(cfg, resume: str) -> None:
+    """Warns about config changes ``--resume`` will not apply; refuses an optimizer change."""
+    from mmengine.runner import find_latest_checkpoint
+
+    from .preflight import resume_report
+    resumed = find_latest_checkpoint(cfg.work_dir) if resume == 'auto' else resume
+    try:
+        notes, error = resume_report(cfg, resumed)
+    except Exception as exc:  # an unreadable checkpoint: the preflight names it next
+        notes, error = [], None
+        print(f'warning: --resume: could not compare {resumed} with the config ({exc})',
+              file=sys.stderr)
+    for line in notes:
+        print(f'warning: {line}', file=sys.stderr)
+    if error:
+        raise ToolError(error)
+
+
+def _run_training(cfg) -> int:
+    """The run itself (under the work-dir lock, after every check)."""
+    from .engine.hooks import ValidationSeenHook
+    from .engine.run_summary import format_metrics, last_val_metrics
+    runner = build_runner(cfg)
+    seen = ValidationSeenHook()
+    runner.register_hook(seen)
+    with running():
+        runner.train()
+        if cfg.get('resume') and not seen.seen and cfg.get('val_cfg') is not None and \
+                runner.iter >= runner.max_iters:
+            # Resumed at the end (killed during the final validation): the metrics in the
+            # checkpoint are an earlier validation's. Validate the final weights now.
+            print('resumed a finished run whose final validation did not complete: '
+                  'validating now', file=sys.stderr, flush=True)
+            runner.val()
+    if runner.rank == 0:
+        print(format_metrics(last_val_metrics(runner)), flush=True)
+    return 0

@@ -15,6 +15,7 @@ mmpretrain             ``backbone.``        neck, head
 official segmentation  ``model.``           last_layer (see ``convert_official_segmentation``)
 =====================  ===================  ============================================
 """
+import io
 import os
 import os.path as osp
 import re
@@ -25,7 +26,7 @@ import torch
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader, get_external_models
 
-from .checkpoint_io import torch_load_trusted
+from .checkpoint_io import atomic_write_bytes, torch_load_trusted
 from .errors import IncompatibleCheckpointError
 
 # Top-level modules of the official ImageNet classifier and timm, which are not backbone.
@@ -381,6 +382,6 @@ def default_output_path(path: str, suffix: str = '_hrnet_mm') -> str:
 def save_state_dict(state: Dict[str, torch.Tensor], path: str,
                     meta: Optional[dict] = None) -> None:
     """Writes atomically, so an interrupted conversion never leaves a half file behind."""
-    tmp = f'{path}.tmp'
-    torch.save({'state_dict': state, 'meta': meta or {}}, tmp)
-    os.replace(tmp, path)
+    buffer = io.BytesIO()
+    torch.save({'state_dict': state, 'meta': meta or {}}, buffer)
+    atomic_write_bytes(buffer.getvalue(), path)

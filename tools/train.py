@@ -13,7 +13,6 @@ Examples::
     bash tools/dist_train.sh CONFIG 8                    # 8 GPUs, --launcher pytorch
 """
 import argparse
-import os.path as osp
 import sys
 
 
@@ -82,100 +81,21 @@ def build_cfg(args):
 
 
 def amp_device_error(cfg):
-    """Why the config's AMP training cannot run on this machine, or None.
-
-    mmengine's AmpOptimWrapper asserts a CUDA/NPU/MLU/MUSA device deep inside the
-    runner; saying so before anything is built is kinder than that traceback.
-    """
-    optim_wrapper = cfg.get('optim_wrapper', None) or {}
-    if optim_wrapper.get('type', None) != 'AmpOptimWrapper':
-        return None
-    from mmengine.device import (is_cuda_available, is_mlu_available, is_musa_available,
-                                 is_npu_available)
-    if is_cuda_available() or is_npu_available() or is_mlu_available() or \
-            is_musa_available():
-        return None
-    return ('AMP training (--amp, or optim_wrapper.type=AmpOptimWrapper in the config) '
-            'needs a CUDA, NPU, MLU or MUSA device: mmengine\'s AmpOptimWrapper does not '
-            'run on CPU. Train without --amp here.')
+    """Why the config's AMP training cannot run on this machine, or None."""
+    from hrnet_mm.cli import amp_device_error as check
+    return check(cfg)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from hrnet_mm.cli import run_tool
-    return run_tool(train, args)
+    from hrnet_mm.cli import run_tool, train
 
+    def run() -> int:
+        return train(build_cfg(args), args.config, resume=args.resume,
+                     allow_partial_load=args.allow_partial_load,
+                     check_data=not args.skip_data_check)
 
-def train(args) -> int:
-    from hrnet_mm.apis import init_toolbox
-    from hrnet_mm.cli import ToolError, WorkDirLock, is_rank_zero
-    from hrnet_mm.preflight import check_data_roots, nothing_to_resume
-    cfg = build_cfg(args)
-    amp_error = amp_device_error(cfg)
-    if amp_error:
-        raise ToolError(amp_error)
-    init_toolbox(cfg)
-    check_data_roots(cfg, 'train', config_path=args.config)
-    if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
-        raise ToolError(f'--resume checkpoint {args.resume!r} does not exist')
-    if args.resume == 'auto' and nothing_to_resume(cfg.work_dir):
-        print(f'warning: --resume: no checkpoint in {cfg.work_dir} to resume from; training '
-              'starts at iteration 0', file=sys.stderr)
-    elif args.resume is not None:
-        check_resume(cfg, args.resume)
-    # One run per work dir; taking the lock also proves it is writable, before the data scan.
-    lock = WorkDirLock(cfg.work_dir)
-    if is_rank_zero():
-        lock.acquire()
-    try:
-        return _train(args, cfg)
-    finally:
-        lock.release()
-
-
-def check_resume(cfg, resume: str) -> None:
-    """Warns about config changes ``--resume`` will not apply; refuses an optimizer change."""
-    from mmengine.runner import find_latest_checkpoint
-
-    from hrnet_mm.cli import ToolError
-    from hrnet_mm.preflight import resume_report
-    resumed = find_latest_checkpoint(cfg.work_dir) if resume == 'auto' else resume
-    try:
-        notes, error = resume_report(cfg, resumed)
-    except Exception as exc:  # an unreadable checkpoint: the preflight names it next
-        notes, error = [], None
-        print(f'warning: --resume: could not compare {resumed} with the config ({exc})',
-              file=sys.stderr)
-    for line in notes:
-        print(f'warning: {line}', file=sys.stderr)
-    if error:
-        raise ToolError(error)
-
-
-def _train(args, cfg) -> int:
-    """The checks that read the data, then the run (under the work-dir lock)."""
-    from hrnet_mm.cli import add_safety_hooks, build_runner, running
-    from hrnet_mm.engine.hooks import ValidationSeenHook
-    from hrnet_mm.engine.run_summary import format_metrics, last_val_metrics
-    from hrnet_mm.preflight import check_run
-    for warning in check_run(cfg, 'train', check_data=not args.skip_data_check):
-        print(f'warning: {warning}', file=sys.stderr)
-    add_safety_hooks(cfg, allow_partial_load=args.allow_partial_load)
-    runner = build_runner(cfg)
-    seen = ValidationSeenHook()
-    runner.register_hook(seen)
-    with running():
-        runner.train()
-        if cfg.get('resume') and not seen.seen and cfg.get('val_cfg') is not None and \
-                runner.iter >= runner.max_iters:
-            # Resumed at the end (killed during the final validation): the metrics in the
-            # checkpoint are an earlier validation's. Validate the final weights now.
-            print('resumed a finished run whose final validation did not complete: '
-                  'validating now', file=sys.stderr, flush=True)
-            runner.val()
-    if runner.rank == 0:
-        print(format_metrics(last_val_metrics(runner)), flush=True)
-    return 0
+    return run_tool(run)
 
 
 if __name__ == '__main__':

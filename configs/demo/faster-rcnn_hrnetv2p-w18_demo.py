@@ -16,9 +16,10 @@
 #   python tools/train.py configs/demo/faster-rcnn_hrnetv2p-w18_demo.py
 #   python tools/test.py configs/demo/faster-rcnn_hrnetv2p-w18_demo.py \
 #       work_dirs/faster-rcnn_hrnetv2p-w18_demo/iter_100.pth
-_base_ = 'mmdet::hrnet/faster-rcnn_hrnetv2p-w18-1x_coco.py'
-
-custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
+_base_ = [
+    'mmdet::hrnet/faster-rcnn_hrnetv2p-w18-1x_coco.py',
+    '../_base_/hrnet_mm.py',
+]
 
 data_root = 'data/demo/det/'
 # data/demo/det/classes.txt (the `categories` of the annotation files, in id order)

@@ -16,9 +16,10 @@
 #           HRNet's default), which mmseg's zoo checkpoints were trained with; official
 #           HRNet-Semantic-Segmentation checkpoints need 'size' (tools/convert_checkpoint.py
 #           prints the overrides).
-_base_ = 'mmseg::hrnet/fcn_hr18_4xb2-160k_cityscapes-512x1024.py'
-
-custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
+_base_ = [
+    'mmseg::hrnet/fcn_hr18_4xb2-160k_cityscapes-512x1024.py',
+    '../_base_/hrnet_mm.py',
+]
 
 data_root = 'data/demo/seg/'
 classes = ('background', 'bottle', 'bus', 'car', 'chair', 'diningtable',

@@ -16,9 +16,10 @@
 # Input:    box extended to 4:3 and resized to 128x96; flip, rotation +-45,
 #           scale [0.65, 1.35] (no half-body: the slots are not body parts).
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 4.
-_base_ = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py'
-
-custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
+_base_ = [
+    'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py',
+    '../_base_/hrnet_mm.py',
+]
 
 data_root = 'data/demo/pose/'
 codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32),

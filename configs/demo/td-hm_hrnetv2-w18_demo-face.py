@@ -13,9 +13,10 @@
 # Input:    face box crop resized to 128x128; flip, +-30 degree rotation, scale
 #           0.75-1.25 as in the paper's face recipe.
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 4.
-_base_ = 'mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py'
-
-custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
+_base_ = [
+    'mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py',
+    '../_base_/hrnet_mm.py',
+]
 
 data_root = 'data/demo/face/'
 codec = dict(type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(32, 32),

@@ -16,18 +16,15 @@
 #   with the width changed: HRNet branches 48/96/192/384, HRFPN in_channels to match.
 # ImageNet init: open-mmlab://msra/hrnetv2_w48; from random init set
 #   --cfg-options model.backbone.init_cfg=None.
-_base_ = 'mmdet::hrnet/htc_hrnetv2p-w40_28e_coco.py'
+_base_ = [
+    'mmdet::hrnet/htc_hrnetv2p-w40_28e_coco.py',
+    '../_base_/hrnet_mm.py',
+]
 
-custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
-
+# The width is hrnet_mm's preset (the official W48 stages); the W40 base's `extra` goes.
 model = dict(
-    backbone=dict(
-        extra=dict(
-            stage2=dict(num_channels=(48, 96)),
-            stage3=dict(num_channels=(48, 96, 192)),
-            stage4=dict(num_channels=(48, 96, 192, 384))),
-        init_cfg=dict(
-            type='Pretrained', checkpoint='open-mmlab://msra/hrnetv2_w48')),
+    backbone=dict(_delete_=True, type='HRNet', arch='w48', init_cfg=dict(
+        type='Pretrained', checkpoint='open-mmlab://msra/hrnetv2_w48')),
     neck=dict(in_channels=[48, 96, 192, 384]))
 
 auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -13,9 +13,10 @@
 #   hrnet_mm registers its HRNet/HRFPN under the same type names.
 # ImageNet init: open-mmlab://msra/hrnetv2_w32; from random init set
 #   --cfg-options model.backbone.init_cfg=None.
-_base_ = 'mmdet::hrnet/mask-rcnn_hrnetv2p-w32-1x_coco.py'
-
-custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
+_base_ = [
+    'mmdet::hrnet/mask-rcnn_hrnetv2p-w32-1x_coco.py',
+    '../_base_/hrnet_mm.py',
+]
 
 auto_scale_lr = dict(enable=False, base_batch_size=16)
 

@@ -21,9 +21,10 @@
 #           total batch of 16.
 # Toolbox reference: mmpose td-hm_hrnetv2-w18_8xb64-60e_300w-256x256 (8x64, lr 2e-3,
 #           rotation factor 60, flip test): NME full 3.45 in its metafile.
-_base_ = 'mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py'
-
-custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
+_base_ = [
+    'mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py',
+    '../_base_/hrnet_mm.py',
+]
 
 train_pipeline = [
     dict(type='LoadImage'),

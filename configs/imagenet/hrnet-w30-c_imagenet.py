@@ -21,18 +21,9 @@
 #          256, SGD with Nesterov momentum, weight decay 1e-4, lr /10 at epochs 30/60/90).
 #          `forward(inputs, data_samples, mode='loss')` gives the cross-entropy loss for
 #          anyone wiring their own loop.
-default_scope = 'hrnet_mm'
-custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
+_base_ = '../_base_/imagenet/hrnet-c.py'
 
-model = dict(
-    type='hrnet_mm.HRNetImageClassifier',
-    # torchvision's ImageNet normalization on RGB input, as the official code.
-    data_preprocessor=dict(type='ImgDataPreprocessor', mean=[123.675, 116.28, 103.53],
-                           std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
-    backbone=dict(type='hrnet_mm.HRNet', arch='w30'),
-    head=dict(type='hrnet_mm.HRNetClsHead', head_channels=(32, 64, 128, 256),
-              num_features=2048, num_classes=1000),
-)
+model = dict(backbone=dict(arch='w30'))
 
 paper = dict(
     source='HRNetV2',

@@ -23,33 +23,7 @@
 #          256, SGD with Nesterov momentum, weight decay 1e-4, lr /10 at epochs 30/60/90).
 #          `forward(inputs, data_samples, mode='loss')` gives the cross-entropy loss for
 #          anyone wiring their own loop.
-default_scope = 'hrnet_mm'
-custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
-
-# Residual units formed by a bottleneck (1x1 -> 3x3 -> 1x1, expansion 4): the
-# branch representations keep the widths C, 2C, 4C, 8C = 44, 88, 176, 352 and the
-# bottlenecks' inner (3x3) widths are C/4 = 11, 22, 44, 88.  Stage 1, module counts
-# (1/4/3) and 4 units per branch are those of the BASIC networks.
-extra = dict(
-    stage1=dict(num_modules=1, num_branches=1, block='BOTTLENECK', num_blocks=(4, ),
-                num_channels=(64, )),
-    stage2=dict(num_modules=1, num_branches=2, block='BOTTLENECK',
-                num_blocks=(4, 4), num_channels=(11, 22)),
-    stage3=dict(num_modules=4, num_branches=3, block='BOTTLENECK',
-                num_blocks=(4, 4, 4), num_channels=(11, 22, 44)),
-    stage4=dict(num_modules=3, num_branches=4, block='BOTTLENECK',
-                num_blocks=(4, 4, 4, 4), num_channels=(11, 22, 44, 88)),
-)
-
-model = dict(
-    type='hrnet_mm.HRNetImageClassifier',
-    # torchvision's ImageNet normalization on RGB input, as the official code.
-    data_preprocessor=dict(type='ImgDataPreprocessor', mean=[123.675, 116.28, 103.53],
-                           std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
-    backbone=dict(type='hrnet_mm.HRNet', extra=extra),
-    head=dict(type='hrnet_mm.HRNetClsHead', head_channels=(32, 64, 128, 256),
-              num_features=2048, num_classes=1000),
-)
+_base_ = '../_base_/imagenet/hrnet-c-bottleneck.py'
 
 paper = dict(
     source='HRNetV2',

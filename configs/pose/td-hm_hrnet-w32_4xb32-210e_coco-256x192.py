@@ -18,9 +18,10 @@
 # Toolbox reference: mmpose td-hm_hrnet-w32_8xb64-210e_coco-256x192 (8 GPUs,
 #           lr 5e-4 with warm-up, mmpose's default augmentation): AP 0.746 in
 #           its metafile.
-_base_ = 'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py'
-
-custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
+_base_ = [
+    'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py',
+    '../_base_/hrnet_mm.py',
+]
 
 train_pipeline = [
     dict(type='LoadImage'),

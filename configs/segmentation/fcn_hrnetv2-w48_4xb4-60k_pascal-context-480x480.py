@@ -19,9 +19,10 @@
 #           HRNet's default), which mmseg's zoo checkpoints were trained with; official
 #           HRNet-Semantic-Segmentation checkpoints need 'size' (tools/convert_checkpoint.py
 #           prints the overrides).
-_base_ = 'mmseg::hrnet/fcn_hr48_4xb4-80k_pascal-context-480x480.py'
-
-custom_imports = dict(imports=['hrnet_mm.plugin'], allow_failed_imports=False)
+_base_ = [
+    'mmseg::hrnet/fcn_hr48_4xb4-80k_pascal-context-480x480.py',
+    '../_base_/hrnet_mm.py',
+]
 
 crop_size = (480, 480)
 img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]

@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd, _ConvTransposeNd
+from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 __all__ = ['fold_bn', 'fold_conv_bn_', 'optimize_for_inference', 'OrtRunner', 'TensorModeWrapper',
            'export_onnx', 'verify_onnx', 'model_part_from_config', 'INFERENCE_BACKENDS',
@@ -32,7 +33,8 @@ def fold_conv_bn_(conv: _ConvNd, bn: _BatchNorm) -> None:
 
     ``bn(conv(x)) = g * (W x + b - mean) / sqrt(var + eps) + beta`` becomes a conv with
     ``W' = W * g / sqrt(var + eps)`` (per output channel) and ``b' = (b - mean) * g /
-    sqrt(var + eps) + beta``.  Computed in float64, stored in the conv's dtype.
+    sqrt(var + eps) + beta`` (``torch.nn.utils.fusion.fuse_conv_bn_weights``).  Computed
+    in float64, stored in the conv's dtype.
     """
     if bn.running_mean is None or bn.running_var is None:
         raise ValueError(f'fold_bn: {type(bn).__name__} has no running statistics '
@@ -41,23 +43,29 @@ def fold_conv_bn_(conv: _ConvNd, bn: _BatchNorm) -> None:
             (conv.groups if isinstance(conv, _ConvTransposeNd) else 1) != bn.num_features:
         raise ValueError(f'fold_bn: conv with {conv.weight.shape} does not feed a BN of '
                          f'{bn.num_features} features')
-    weight = conv.weight.double()
-    scale = bn.running_var.double().add(bn.eps).rsqrt()
-    if bn.weight is not None:
-        scale = scale * bn.weight.double()
-    shift = -bn.running_mean.double() * scale
-    if bn.bias is not None:
-        shift = shift + bn.bias.double()
-    if conv.bias is not None:
-        shift = shift + conv.bias.double() * scale
-    if isinstance(conv, _ConvTransposeNd):  # weight: (in, out / groups, k...)
-        g = conv.groups
+    transpose = isinstance(conv, _ConvTransposeNd)
+    if transpose and conv.groups > 1:
+        # Our own here: torch's fuse_conv_bn_weights scales a transposed weight's dim 1,
+        # which holds the output channels only when groups == 1.
+        scale = bn.running_var.double().add(bn.eps).rsqrt()
+        if bn.weight is not None:
+            scale = scale * bn.weight.double()
+        shift = -bn.running_mean.double() * scale
+        if bn.bias is not None:
+            shift = shift + bn.bias.double()
+        if conv.bias is not None:
+            shift = shift + conv.bias.double() * scale
+        weight, g = conv.weight.double(), conv.groups
         w = weight.reshape(g, weight.shape[0] // g, *weight.shape[1:])
-        w = w * scale.reshape(g, 1, -1, *[1] * (weight.dim() - 2))
-        weight = w.reshape(weight.shape)
-    else:  # weight: (out, in / groups, k...)
-        weight = weight * scale.reshape(-1, *[1] * (weight.dim() - 1))
-    conv.weight.copy_(weight.to(conv.weight.dtype))
+        weight = (w * scale.reshape(g, 1, -1, *[1] * (weight.dim() - 2))).reshape(weight.shape)
+    else:  # torch's formula, in float64 (the stored weights are rounded once)
+        def f64(t):
+            return None if t is None else t.double()
+        weight, shift = fuse_conv_bn_weights(
+            conv.weight.double(), f64(conv.bias), bn.running_mean.double(),
+            bn.running_var.double(), bn.eps, f64(bn.weight), f64(bn.bias), transpose=transpose)
+    conv.weight.copy_(weight.detach().to(conv.weight.dtype))
+    shift = shift.detach()
     if conv.bias is None:
         conv.bias = nn.Parameter(shift.to(conv.weight.dtype), requires_grad=False)
     else:

@@ -29,6 +29,8 @@ import torch
 import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from .markdown import markdown_table
+
 # (height, width) of the three workloads HRNet is used for.
 SHAPES: Dict[str, Tuple[int, int]] = {
     'pose': (256, 192),
@@ -585,9 +587,7 @@ def agreement_line(result: CaseResult) -> str:
 def format_table(rows: List[List[str]], header: Sequence[str] = HEADER,
                  markdown: bool = False) -> str:
     if markdown:
-        lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
-        lines += ['| ' + ' | '.join(r) + ' |' for r in rows]
-        return '\n'.join(lines)
+        return markdown_table(header, rows)
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
     fmt = '  '.join(f'{{:<{w}}}' for w in widths)
     return '\n'.join([fmt.format(*header), fmt.format(*['-' * w for w in widths])]
@@ -624,10 +624,8 @@ def update_markdown(path: str, section_key: str, section: str,
     head, sections = parts[0], ['## ' + p for p in parts[1:]]
     sections = [s for s in sections if not s.startswith(f'## {section_key}')]
     sections.append(section.rstrip() + '\n')
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path + '.tmp', 'w') as f:
-        f.write(head.rstrip() + '\n\n' + '\n'.join(sections))
-    os.replace(path + '.tmp', path)
+    from hrnet_mm.checkpoint_io import atomic_write_bytes
+    atomic_write_bytes((head.rstrip() + '\n\n' + '\n'.join(sections)).encode(), path)
 
 
 def plot(results: Sequence[CaseResult], path: str, title: str) -> None:

@@ -32,6 +32,16 @@ def _scalar(value) -> Optional[float]:
     return float(arr)
 
 
+def scalar_metrics(metrics: Optional[Mapping]) -> Dict[str, float]:
+    """The one-number entries of an evaluator's result, as floats, in its order."""
+    out = {}
+    for name, value in (metrics or {}).items():
+        value = _scalar(value)
+        if value is not None:
+            out[name] = value
+    return out
+
+
 def last_val_metrics(runner) -> Dict[str, float]:
     """The latest validation metrics of a runner, ``{}`` when it never validated.
 

@@ -6,7 +6,6 @@ mmengine training checkpoint (message hub, history buffers, numpy state) still l
 """
 import os
 import pathlib
-import sys
 
 import pytest
 import torch
@@ -19,8 +18,7 @@ from hrnet_mm.models import HRNet
 from hrnet_mm.weights import load_backbone_weights
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / 'tests' / 'test_tools'))
-from tool_runner import describe, load_tool, run_tool  # noqa: E402
+from tool_runner import describe, load_tool, run_tool
 
 
 class Payload:

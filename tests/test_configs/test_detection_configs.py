@@ -213,7 +213,7 @@ def test_all_rows_have_a_config():
 @pytest.mark.parametrize('path', ALL_CONFIGS, ids=_ids(ALL_CONFIGS))
 def test_config_metadata(path):
     cfg = load(path)
-    assert 'hrnet_mm' in cfg.custom_imports['imports']
+    assert 'hrnet_mm.plugin' in cfg.custom_imports['imports']
     assert cfg.default_scope == 'mmdet'
     assert cfg.auto_scale_lr == dict(enable=False, base_batch_size=16)
     paper = cfg.paper

@@ -29,8 +29,6 @@ import numpy as np
 import pytest
 import torch
 
-pytest.importorskip('mmpose')
-
 import hrnet_mm.plugin  # noqa: E402,F401  (the shims; HRNet/HRFPN registered into the toolboxes)
 from helpers import REPO
 

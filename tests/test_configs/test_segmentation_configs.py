@@ -31,8 +31,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytest.importorskip('mmseg')
-
 import hrnet_mm.plugin  # noqa: E402,F401  (the shims; HRNet/HRFPN registered into the toolboxes)
 from helpers import DEMO_ROOT, REPO
 

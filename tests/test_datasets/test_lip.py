@@ -13,8 +13,6 @@ import pytest
 import torch
 from PIL import Image
 
-pytest.importorskip('mmseg')
-
 import hrnet_mm.plugin  # noqa: E402,F401  (the shims; HRNet/HRFPN registered into the toolboxes)
 from hrnet_mm.datasets.lip import (  # noqa: E402
     LIP_CLASSES, LIP_FLIP_PAIRS, LIPDataset, left_right_pairs)

@@ -56,6 +56,31 @@ def test_fold_conv_bn_matches_conv_then_bn():
         assert rel_err(conv(x), expected) <= 1e-6
 
 
+@pytest.mark.parametrize('make', [
+    lambda: nn.Conv2d(4, 6, 3, bias=False), lambda: nn.Conv2d(4, 6, 3, groups=2),
+    lambda: nn.ConvTranspose2d(4, 6, 2, stride=2), lambda: nn.ConvTranspose2d(4, 6, 2, groups=2)],
+    ids=['conv', 'grouped', 'transposed', 'grouped-transposed'])
+def test_fold_is_the_closed_form_in_float64(make):
+    """The folded weights are g / sqrt(var + eps) times the conv's, per output channel,
+    and the bias (b - mean) * g / sqrt(var + eps) + beta: torch's fuse_conv_bn_weights (ours
+    for grouped transposed convs) computed in float64, rounded once."""
+    conv = make()
+    bn = randomize(nn.Sequential(nn.BatchNorm2d(6)), seed=4)[0]
+    w0 = conv.weight.detach().double().clone()
+    b0 = torch.zeros(6, dtype=torch.float64) if conv.bias is None else conv.bias.detach().double()
+    scale = bn.weight.double() / (bn.running_var.double() + bn.eps).sqrt()
+    if isinstance(conv, nn.ConvTranspose2d):  # (in, out / groups, k, k)
+        g = conv.groups
+        w = w0.reshape(g, 4 // g, 6 // g, 2, 2) * scale.reshape(g, 1, 6 // g, 1, 1)
+        expected_w = w.reshape(w0.shape)
+    else:
+        expected_w = w0 * scale.reshape(-1, 1, 1, 1)
+    expected_b = (b0 - bn.running_mean.double()) * scale + bn.bias.double()
+    fold_conv_bn_(conv, bn)
+    assert torch.equal(conv.weight, expected_w.float())
+    assert torch.allclose(conv.bias.double(), expected_b, rtol=0, atol=1e-6)
+
+
 @pytest.mark.parametrize('kwargs', [dict(), dict(upsample_mode='bilinear'),
                                     dict(out_form='v2', v2_out_channels=24)])
 def test_fold_bn_hrnet_is_equal_and_removes_every_bn(kwargs):

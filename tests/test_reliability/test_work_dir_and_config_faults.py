@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / 'tests' / 'test_tools'))
-from tool_runner import load_tool  # noqa: E402
+from tool_runner import load_tool
 
 DEMO_DET = str(REPO / 'configs' / 'demo' / 'faster-rcnn_hrnetv2p-w18_demo.py')
 
@@ -19,9 +18,10 @@ DEMO_DET = str(REPO / 'configs' / 'demo' / 'faster-rcnn_hrnetv2p-w18_demo.py')
 @pytest.fixture
 def train_tool(monkeypatch):
     """tools/train.py whose run itself is replaced: these faults are found before it."""
+    from hrnet_mm import cli
     tool = load_tool('train')
     ran = []
-    monkeypatch.setattr(tool, '_train', lambda args, cfg: ran.append(cfg.work_dir) or 0)
+    monkeypatch.setattr(cli, '_run_training', lambda cfg: ran.append(cfg.work_dir) or 0)
     tool.ran = ran
     return tool
 

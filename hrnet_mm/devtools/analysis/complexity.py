@@ -32,6 +32,8 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 
+from hrnet_mm.devtools.markdown import escape, markdown_table
+
 PARAMS_TOLERANCE = 0.01  # relative; rows outside it need a documented reason
 PROPOSALS = 512  # TPAMI Table 7: "512 proposals fed into R-CNN"
 SCOPES = ('mmdet', 'mmseg', 'mmpose', 'hrnet_mm')
@@ -366,10 +368,6 @@ def format_console(results: Sequence[Measurement], root: str = 'configs',
     return '\n'.join(lines)
 
 
-def _md(text: str) -> str:
-    return text.replace('|', '\\|').replace('\n', ' ')
-
-
 def format_markdown(results: Sequence[Measurement], root: str = 'configs',
                     missing: Sequence[str] = ()) -> str:
     rows = table_rows(results, root)
@@ -398,10 +396,8 @@ def format_markdown(results: Sequence[Measurement], root: str = 'configs',
         '',
         'Summary: ' + ', '.join(f'{k}: {v}' for k, v in sorted(counts.items())),
         '',
-        '| ' + ' | '.join(HEADER) + ' |',
-        '|' + '|'.join('---' for _ in HEADER) + '|',
+        markdown_table(HEADER, rows, cell=escape),
     ]
-    out += ['| ' + ' | '.join(_md(c) for c in r) + ' |' for r in rows]
     if missing:
         out += ['', 'Expected but missing when this table was generated: '
                 + ', '.join(f'`{m}`' for m in missing)]

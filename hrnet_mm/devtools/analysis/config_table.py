@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
 from hrnet_mm.devtools.analysis.complexity import find_configs
+from hrnet_mm.devtools.markdown import escape, markdown_table
 
 START_MARKER = '<!-- config-table:start -->'
 END_MARKER = '<!-- config-table:end -->'
@@ -95,8 +96,7 @@ def config_rows(repo_root: str, configs_dir: str = 'configs',
 
 
 def _cell(text) -> str:
-    return '-' if text is None or text == '' else \
-        str(text).replace('|', '\\|').replace('\n', ' ')
+    return '-' if text is None or text == '' else escape(text)
 
 
 def _zoo_cell(row: ConfigRow) -> str:
@@ -110,12 +110,8 @@ def _zoo_cell(row: ConfigRow) -> str:
 
 def format_markdown(rows: Sequence[ConfigRow]) -> str:
     """The Markdown table (no trailing newline)."""
-    lines = ['| ' + ' | '.join(HEADER) + ' |', '|' + '|'.join('---' for _ in HEADER) + '|']
-    for r in rows:
-        cells = [f'`{r.path}`', r.task, r.source, r.table, r.row, r.metric, r.value,
-                 _zoo_cell(r)]
-        lines.append('| ' + ' | '.join(_cell(c) for c in cells) + ' |')
-    return '\n'.join(lines)
+    return markdown_table(HEADER, ([f'`{r.path}`', r.task, r.source, r.table, r.row, r.metric,
+                                    r.value, _zoo_cell(r)] for r in rows), cell=_cell)
 
 
 def readme_block(rows: Sequence[ConfigRow]) -> str:
