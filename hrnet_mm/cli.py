@@ -16,12 +16,13 @@ import os.path as osp
 import sys
 from typing import Callable, Optional
 
-from .errors import (CheckpointLoadError, CheckpointNotFoundError, ConfigFileError,
-                     ConfigOptionError, DataCheckError, DatasetNotFoundError, DistBackendError,
-                     IncompatibleCheckpointError, NonFiniteLossError, WorkDirBusyError)
+from .errors import (CheckpointLoadError, CheckpointNotFoundError, ConfigError,
+                     ConfigFileError, ConfigOptionError, DataCheckError, DatasetNotFoundError,
+                     DistBackendError, IncompatibleCheckpointError, NonFiniteLossError,
+                     WorkDirBusyError)
 
-CHECK_ERRORS = (ConfigFileError, ConfigOptionError, DatasetNotFoundError, DataCheckError,
-                DistBackendError, CheckpointLoadError, CheckpointNotFoundError,
+CHECK_ERRORS = (ConfigError, ConfigFileError, ConfigOptionError, DatasetNotFoundError,
+                DataCheckError, DistBackendError, CheckpointLoadError, CheckpointNotFoundError,
                 WorkDirBusyError, FileNotFoundError)
 RUN_ERRORS = (CheckpointLoadError, CheckpointNotFoundError, IncompatibleCheckpointError,
               NonFiniteLossError, DistBackendError)
@@ -59,7 +60,22 @@ class running:
     def __exit__(self, exc_type, exc, tb):
         if exc is not None and isinstance(exc, RUN_ERRORS):
             raise ToolError(str(exc), 1) from exc
+        if exc is not None and _is_dist_timeout(exc):
+            raise ToolError(
+                f'a distributed worker did not answer in time ({type(exc).__name__}: '
+                f'{str(exc).splitlines()[0][:300]}). One process is frozen (stopped, swapping, '
+                'in a debugger) or died without its launcher noticing. To wait longer, set '
+                '--cfg-options env_cfg.dist_cfg.timeout=SECONDS (CPU/gloo runs: default 300 s, '
+                'or $HRNET_MM_DIST_TIMEOUT).', 1) from exc
         return False
+
+
+def _is_dist_timeout(exc: BaseException) -> bool:
+    """gloo's and c10d's "timed out" errors (RuntimeError / DistBackendError subclasses)."""
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ('timed out' in text or 'timeout' in text) and \
+        any(word in text for word in ('gloo', 'recv', 'send', 'collective', 'c10d', 'barrier',
+                                       'allreduce', 'broadcast'))
 
 
 def add_trust_arg(parser) -> None:
@@ -120,9 +136,11 @@ def build_cfg(config: str, launcher: str = 'none', cfg_options: Optional[dict] =
 
 
 def add_safety_hooks(cfg, allow_partial_load: bool = False, train: bool = True) -> None:
-    """Adds :class:`~hrnet_mm.engine.hooks.NonFiniteLossHook` (training) and
-    :class:`~hrnet_mm.engine.hooks.CheckpointMatchHook` to ``cfg.custom_hooks`` unless the config
-    has them.  A backbone-only ``load_from`` stays allowed when training (not resuming).
+    """Adds :class:`~hrnet_mm.engine.hooks.NonFiniteLossHook` (training),
+    :class:`~hrnet_mm.engine.hooks.CheckpointMatchHook` and
+    :class:`~hrnet_mm.engine.hooks.ProgressHook` to ``cfg.custom_hooks`` unless the config
+    has them, and fits the logger interval to a short run (:func:`fit_logger_interval`).
+    A backbone-only ``load_from`` stays allowed when training (not resuming).
     """
     hooks = list(cfg.get('custom_hooks', None) or [])
     have = {str(h.get('type', '')).split('.')[-1] for h in hooks if isinstance(h, dict)}
@@ -132,7 +150,24 @@ def add_safety_hooks(cfg, allow_partial_load: bool = False, train: bool = True) 
         hooks.append(dict(type='hrnet_mm.CheckpointMatchHook',
                           allow_partial=allow_partial_load,
                           allow_missing=train and not cfg.get('resume', False)))
+    if 'ProgressHook' not in have:
+        hooks.append(dict(type='hrnet_mm.ProgressHook'))
     cfg.custom_hooks = hooks
+    fit_logger_interval(cfg)
+
+
+def fit_logger_interval(cfg) -> None:
+    """An iteration-based run shorter than the logger interval would log no iteration at
+    all (the README's W32 command with 2 iterations printed nothing for 11 minutes): the
+    interval becomes ``min(interval, max(1, max_iters // 5))``, so such a run logs about
+    five times.  Longer runs, and epoch-based ones, keep the config's interval."""
+    logger = (cfg.get('default_hooks') or {}).get('logger')
+    max_iters = (cfg.get('train_cfg') or {}).get('max_iters')
+    if not isinstance(logger, dict) or not isinstance(max_iters, int) or max_iters <= 0:
+        return
+    interval = logger.get('interval', 10)
+    if interval > max_iters:
+        logger['interval'] = max(1, min(interval, max_iters // 5))
 
 
 def _innermost_dataset(dataset_cfg):

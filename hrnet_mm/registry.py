@@ -28,7 +28,7 @@ from mmengine.registry import MODELS as MMENGINE_MODELS
 from mmengine.registry import Registry
 
 from .errors import ConfigError
-from .engine.hooks import CheckpointMatchHook, NonFiniteLossHook
+from .engine.hooks import CheckpointMatchHook, NonFiniteLossHook, ProgressHook
 from .models import HRFPN, HRNet
 from .models.backbones.hrnet import BasicBlock, Bottleneck, HRModule
 from .models.classifiers import HRNetClsHead, HRNetImageClassifier
@@ -38,7 +38,7 @@ MODELS = Registry('model', parent=MMENGINE_MODELS, scope='hrnet_mm', locations=[
 for _module in (HRNet, HRFPN, HRNetClsHead, HRNetImageClassifier):
     MODELS.register_module(module=_module)
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='hrnet_mm', locations=['hrnet_mm.engine.hooks'])
-for _hook in (NonFiniteLossHook, CheckpointMatchHook):
+for _hook in (NonFiniteLossHook, CheckpointMatchHook, ProgressHook):
     HOOKS.register_module(module=_hook)
 
 _CONV_NORM_INIT = dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])

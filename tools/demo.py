@@ -19,6 +19,7 @@ import argparse
 import os
 import os.path as osp
 import sys
+import time
 
 
 def parse_args(argv=None):
@@ -81,14 +82,18 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
              cfg_options=None) -> str:
     """Draws ``image``'s predictions to ``out``; returns ``out``."""
     import mmcv
-    from mmengine.config import Config
 
     from hrnet_mm.apis import init_toolbox, read_image
 
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    start = time.perf_counter()
+
+    def say(message):  # a line per phase: building and loading take a while on a CPU
+        print(f'[hrnet_mm] {message} ({time.perf_counter() - start:.0f}s)', flush=True)
+
+    from hrnet_mm.cli import build_cfg
+    cfg = build_cfg(config, cfg_options=cfg_options)  # the shims first; syntax errors named
     scope = init_toolbox(cfg)
+    say(f'building the {scope} model' + (f' and loading {checkpoint}' if checkpoint else ''))
     img_bgr = read_image(image)
     if checkpoint is not None and not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
@@ -111,6 +116,7 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
         model = loaded(init_detector(cfg, checkpoint, device=device))
         if checkpoint is None:
             model.dataset_meta = config_dataset_meta(cfg)
+        say('predicting')
         result = inference_detector(model, img_bgr)
         visualizer = _visualizer(model, scope)
         visualizer.dataset_meta = model.dataset_meta
@@ -121,6 +127,7 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
         model = loaded(init_model(cfg, checkpoint, device=device))
         if checkpoint is None:
             model.dataset_meta = config_dataset_meta(cfg)
+        say('predicting')
         result = inference_model(model, img_bgr)
         visualizer = _visualizer(model, scope)
         visualizer.dataset_meta = model.dataset_meta
@@ -131,6 +138,7 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
         from mmpose.apis import init_model as init_pose_model
         from mmpose.structures import merge_data_samples
         model = loaded(init_pose_model(cfg, checkpoint, device=device))
+        say('predicting')
         results = inference_topdown(model, img_bgr)
         result = merge_data_samples(results)
         visualizer = _visualizer(model, scope)
@@ -140,6 +148,7 @@ def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
                                   out_file=out)
     if not osp.isfile(out):
         raise RuntimeError(f'the visualizer did not write {out!r}')
+    say('drawn')
     return out
 
 

@@ -50,7 +50,6 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     import torch
-    from mmengine.config import Config
 
     from hrnet_mm.deploy import (TensorModeWrapper, export_onnx, model_part_from_config,
                                  ort_session, verify_onnx)
@@ -65,10 +64,16 @@ def main(argv=None) -> int:
         print(f'error: --shape {args.shape[0]} {args.shape[1]} --batch {args.batch}: give '
               'sides of at least 32 px and a batch of at least 1', file=sys.stderr)
         return 2
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    from hrnet_mm.cli import build_cfg
+    cfg = build_cfg(args.config, cfg_options=args.cfg_options)  # the shims applied first
     shape = (args.batch, 3, *args.shape)
+    detector_hint = ('For a detector: its RoI / box heads use mmcv ops ONNX cannot express; '
+                     'export its backbone and neck with --part features.')
+    if args.part == 'model' and isinstance(cfg.get('model'), dict) and \
+            cfg.model.get('roi_head') is not None:
+        print(f'error: --part model: {args.config} is a two-stage detector. {detector_hint}',
+              file=sys.stderr)
+        return 2
     print(f'[1/3] building {args.part} of {args.config}'
           + (f' with {args.checkpoint}' if args.checkpoint else ' (random weights)'))
     model = model_part_from_config(cfg, args.checkpoint, args.part)
@@ -76,11 +81,11 @@ def main(argv=None) -> int:
           f'{args.opset}{", dynamic axes" if args.dynamic else ""})')
     try:
         names = export_onnx(model, args.out, shape, opset=args.opset, dynamic=args.dynamic)
-    except Exception as exc:  # the exporter's own message, with what to try instead
-        hint = (" For a detector: its RoI heads use mmcv ops ONNX cannot express; export "
-                'its backbone and neck with --part features.' if args.part == 'model' else '')
-        print(f'error: ONNX export of {args.part} failed: {type(exc).__name__}: {exc}.{hint}',
-              file=sys.stderr)
+    except Exception as exc:  # what to try instead first, then the exporter's own message
+        hint = f'{detector_hint} ' if args.part == 'model' and \
+            cfg.get('default_scope') == 'mmdet' else ''
+        print(f'error: ONNX export of {args.part} failed. {hint}(The exporter said: '
+              f'{type(exc).__name__}: {exc})', file=sys.stderr)
         return 1
     print(f'[3/3] checking {len(names)} output(s) with onnxruntime')
     x = torch.randn(*shape)

@@ -144,11 +144,29 @@ def check_dist_backend(backend: str) -> None:
             'env_cfg.dist_cfg.backend=gloo')
 
 
+CPU_DIST_TIMEOUT_ENV = 'HRNET_MM_DIST_TIMEOUT'
+CPU_DIST_TIMEOUT = 300  # seconds; torch's default is 30 minutes
+
+
+def cpu_dist_timeout(kwargs: dict):
+    """The process-group timeout of a CPU (gloo) run: the config's
+    ``env_cfg.dist_cfg.timeout`` (seconds; mmengine passes it as a timedelta), else
+    ``$HRNET_MM_DIST_TIMEOUT``, else 300 s -- a frozen worker (stopped, swapping, in a
+    debugger) then ends the run in minutes instead of torch's 30."""
+    import datetime
+    import os
+    if kwargs.get('timeout') is not None:
+        return kwargs['timeout']
+    seconds = int(os.environ.get(CPU_DIST_TIMEOUT_ENV, CPU_DIST_TIMEOUT))
+    return datetime.timedelta(seconds=seconds)
+
+
 def _cpu_launcher():
     """mmengine 0.10.7 ``_init_dist_pytorch`` calls ``torch.cuda.set_device``
     unconditionally, so ``--launcher pytorch`` dies with "Found no NVIDIA driver" on a
     CPU-only machine even with the gloo backend.  Without CUDA, the process group is
-    created directly (and NCCL is refused with the fix)."""
+    created directly (and NCCL is refused with the fix), with a timeout of minutes
+    (:func:`cpu_dist_timeout`) instead of torch's 30 for a frozen gloo worker."""
     import mmengine.dist.utils as dist_utils
     upstream = dist_utils._init_dist_pytorch
 
@@ -156,6 +174,7 @@ def _cpu_launcher():
         if torch.cuda.is_available() or init_backend != 'torch':
             return upstream(backend, init_backend=init_backend, **kwargs)
         check_dist_backend(backend)
+        kwargs['timeout'] = cpu_dist_timeout(kwargs)
         torch.distributed.init_process_group(backend=backend, **kwargs)
 
     dist_utils._init_dist_pytorch = _init_dist_pytorch

@@ -19,8 +19,7 @@ from ..weights import log_tolerated, mismatch_summary, state_dict_mismatch, tole
 NAN_HINT = ('Usual fixes: lower the learning rate (optim_wrapper.optimizer.lr, or a '
             'longer warm-up), clip gradients (optim_wrapper.clip_grad=dict(max_norm=10, '
             'norm_type=2)), and when training from random init let BatchNorm learn '
-            '(model.backbone.norm_eval=False). Then restart from the last checkpoint '
-            '(tools/train.py CONFIG --resume) or from scratch.')
+            '(model.backbone.norm_eval=False).')
 
 
 def _non_finite(outputs) -> dict:
@@ -35,24 +34,82 @@ def _non_finite(outputs) -> dict:
 
 
 class NonFiniteLossHook(Hook):
-    """Stops training at the first iteration whose loss is NaN or infinite.
+    """Stops training at the first iteration whose loss is NaN or infinite, naming the
+    checkpoint to restart from.
 
     mmengine would keep stepping the optimiser with NaN gradients and save NaN
     checkpoints for the rest of the schedule.  This hook runs before the
-    ``CheckpointHook``, so the last checkpoint on disk is still a good one.
+    ``CheckpointHook``, so nothing of the broken iteration is saved.  A loss usually
+    explodes for a while before it is NaN, and a checkpoint of those iterations diverges
+    again when resumed: the message names the newest checkpoint saved while the loss was
+    still below ``explode`` times the lowest loss so far (None when there is none).
     """
     priority = 'VERY_HIGH'
 
+    def __init__(self, explode: float = 100.0):
+        self.explode = explode
+        self.losses = {}        # iteration (1-based) -> total loss
+        self.epoch_end = {}     # epoch (1-based) -> its last iteration
+
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
         bad = _non_finite(outputs)
-        if bad:
-            where = f'iteration {runner.iter + 1}'
-            if isinstance(runner.train_loop, EpochBasedTrainLoop):
-                where += f' (epoch {runner.epoch + 1})'
-            losses = ', '.join(f'{k}={v}' for k, v in bad.items())
-            raise NonFiniteLossError(
-                f'training stopped: the loss is not finite at {where}: {losses}. '
-                f'Nothing after this iteration was saved. {NAN_HINT}')
+        if not bad:
+            total = sum(float(torch.as_tensor(v).detach().float().mean())
+                        for k, v in (outputs or {}).items() if 'loss' in k)
+            self.losses[runner.iter + 1] = total
+            return
+        where = f'iteration {runner.iter + 1}'
+        if isinstance(runner.train_loop, EpochBasedTrainLoop):
+            where += f' (epoch {runner.epoch + 1})'
+        losses = ', '.join(f'{k}={v}' for k, v in bad.items())
+        raise NonFiniteLossError(
+            f'training stopped: the loss is not finite at {where}: {losses}. Nothing after '
+            f'this iteration was saved. {self.restart_hint(runner.work_dir)} {NAN_HINT}')
+
+    def after_train_epoch(self, runner):
+        # CheckpointHook saves this epoch as epoch_{runner.epoch + 1}.pth, now
+        self.epoch_end[runner.epoch + 1] = runner.iter
+
+    def sane_checkpoint(self, work_dir: str):
+        """(path, iteration, loss) of the newest complete checkpoint in ``work_dir`` saved
+        before the loss exploded, or None."""
+        import os
+        import re
+
+        from ..checkpoint_io import is_complete_checkpoint
+        if not self.losses:
+            return None
+        lowest, sane_until = math.inf, 0
+        for it in sorted(self.losses):
+            loss = self.losses[it]
+            if loss > self.explode * max(lowest, 1e-12) and it > 1:
+                break
+            lowest, sane_until = min(lowest, loss), it
+        found = []
+        for name in os.listdir(work_dir) if os.path.isdir(work_dir) else []:
+            match = re.match(r'^(iter|epoch)_(\d+)\.pth$', name)
+            if not match:
+                continue
+            step = int(match.group(2))
+            it = step if match.group(1) == 'iter' else self.epoch_end.get(step)
+            path = os.path.join(work_dir, name)
+            if it is not None and it <= sane_until and is_complete_checkpoint(path):
+                found.append((it, path))
+        if not found:
+            return None
+        it, path = max(found)
+        return path, it, self.losses.get(it)
+
+    def restart_hint(self, work_dir: str) -> str:
+        sane = self.sane_checkpoint(work_dir)
+        if sane is None:
+            return ('No checkpoint was saved while the loss was sane: restart from scratch '
+                    '(or from a load_from of earlier weights).')
+        path, it, loss = sane
+        return (f'The newest checkpoint saved while the loss was sane is {path} (iteration '
+                f'{it}, loss {loss:.4g}); later ones hold weights that had begun to diverge. '
+                f'Restart from it: tools/train.py CONFIG --resume {path} with the changes '
+                'below.')
 
 
 class CheckpointMatchHook(Hook):
@@ -119,3 +176,76 @@ class ValidationSeenHook(Hook):
 
     def after_val_epoch(self, runner, metrics=None) -> None:
         self.seen = True
+
+
+class ProgressHook(Hook):
+    """A line within seconds of every phase, and a progress bar while evaluating.
+
+    mmengine's logger speaks every ``interval`` iterations (50 by default) and not at all
+    while a checkpoint loads or the first iteration warms up, so a short or slow run looks
+    hung for minutes.  This hook prints when the run is built, when the first training
+    iteration is done (with the time it took), and a bar over the val/test batches (rank 0).
+    """
+    priority = 'VERY_LOW'
+
+    def __init__(self):
+        import time
+        self._time = time.perf_counter
+        self._start = self._time()
+        self._bar = None
+        self._trained = False
+
+    def _say(self, runner, message: str) -> None:
+        if runner.rank == 0:
+            print(f'[hrnet_mm] {message} ({self._time() - self._start:.0f}s)', flush=True)
+
+    def before_run(self, runner) -> None:
+        self._say(runner, f'run built: {type(runner.model).__name__}, work_dir {runner.work_dir}')
+
+    def before_train(self, runner) -> None:
+        loop = runner.train_loop
+        total = getattr(loop, 'max_iters', None)
+        self._say(runner, f'training from iteration {runner.iter} of {total}: the first '
+                  'iteration includes data loading and warm-up')
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if not self._trained:
+            self._trained = True
+            self._say(runner, f'first iteration done (iteration {runner.iter + 1}); the '
+                      'logger reports every default_hooks.logger.interval iterations')
+
+    def _open_bar(self, runner, loader, what: str) -> None:
+        if runner.rank != 0:
+            return
+        from mmengine.utils import ProgressBar
+        self._say(runner, f'{what}: {len(loader)} batches')
+        self._bar = ProgressBar(len(loader))
+
+    def _step(self) -> None:
+        if self._bar is not None:
+            self._bar.update()
+            if self._bar.completed >= self._bar.task_num:
+                self._close()
+
+    def _close(self) -> None:
+        if self._bar is not None:
+            print(flush=True)  # the bar ends its line only at the very end
+            self._bar = None
+
+    def before_val_epoch(self, runner) -> None:
+        self._open_bar(runner, runner.val_dataloader, 'validating')
+
+    def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        self._step()
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self._close()
+
+    def before_test_epoch(self, runner) -> None:
+        self._open_bar(runner, runner.test_dataloader, 'testing')
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        self._step()
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        self._close()

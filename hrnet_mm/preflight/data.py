@@ -89,8 +89,16 @@ def _looks_complete(path: str, fmt: str) -> bool:
     return _decodes_fully(path)
 
 
-def image_problem(path: str, label_map: bool = False) -> Optional[str]:
-    """What is wrong with the image at ``path`` for mmcv, or None when it loads fine."""
+EXIF_ORIENTATION = 0x0112
+
+
+def image_problem(path: str, label_map: bool = False, labels_separate: bool = False
+                  ) -> Optional[str]:
+    """What is wrong with the image at ``path`` for mmcv, or None when it loads fine.
+
+    ``labels_separate``: its labels are another file in the stored pixel frame (mmseg's
+    maps); then an EXIF orientation other than 1 is a problem, since mmcv's decoder turns
+    the image upright and leaves the map as stored."""
     from PIL import Image, UnidentifiedImageError
     if not osp.exists(path):
         return 'does not exist'
@@ -101,6 +109,7 @@ def image_problem(path: str, label_map: bool = False) -> Optional[str]:
     try:
         with _strict_pillow(), Image.open(path) as img:
             fmt, (width, height), mode = img.format, img.size, img.mode
+            orientation = img.getexif().get(EXIF_ORIENTATION, 1) if labels_separate else 1
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         return f'is not an image file or is corrupt ({exc})'
     if width * height > CV_MAX_PIXELS:
@@ -108,6 +117,13 @@ def image_problem(path: str, label_map: bool = False) -> Optional[str]:
                 f'decode limit of {CV_MAX_PIXELS / 1e6:.0f} Mpx (downscale it)')
     if not _looks_complete(path, fmt):
         return f'is truncated or corrupt ({fmt} data ends early)'
+    if orientation not in (1, None):
+        return (f'has EXIF orientation {orientation}: mmcv decodes it rotated upright but '
+                'reads its label map as stored, so image and labels disagree (misaligned, '
+                'or a size mismatch). Fix: re-save the image upright without the tag '
+                '(PIL.ImageOps.exif_transpose) and turn its label map the same way; or, if '
+                'the map matches the stored pixels, load images with '
+                "LoadImageFromFile(color_type='color_ignore_orientation')")
     if label_map and mode not in ('L', 'P', '1'):
         return (f'is a {mode} image; segmentation maps must hold one 8-bit class index per '
                 'pixel (mode L or P). Colour-coded or 16-bit maps are read wrongly by '
@@ -250,6 +266,15 @@ def _file_paths(dataset) -> Dict[str, bool]:
     return paths
 
 
+def _ignores_orientation(dataset_cfg: dict) -> bool:
+    """Whether every LoadImageFromFile of the dataset reads the stored pixels (no EXIF turn)."""
+    loads = [t for leaf in dataset_leaves(dataset_cfg) for t in (leaf.get('pipeline') or [])
+             if isinstance(t, dict) and str(t.get('type', '')).endswith('LoadImageFromFile')]
+    return bool(loads) and all('ignore_orientation' in str(t.get('color_type', '')) or
+                               'ignore_orientation' in str(t.get('imdecode_backend', ''))
+                               for t in loads)
+
+
 def label_value_problems(dataset) -> List[str]:
     """Segmentation maps holding values that are neither a class index nor the ignore
     index: mmseg's training crashes on them without naming a file, and its IoUMetric
@@ -336,9 +361,13 @@ def check_datasets(cfg, mode: str = 'train', scope: Optional[str] = None) -> Lis
         bad_images, bad_maps = [], []
         for path, is_map in _file_paths(dataset).items():
             # mmdet's panoptic maps are RGB-encoded ids; only mmseg's hold class indices.
-            problem = image_problem(path, label_map=is_map and scope == 'mmseg')
+            problem = image_problem(path, label_map=is_map and scope == 'mmseg',
+                                    labels_separate=not is_map and scope == 'mmseg' and
+                                    not _ignores_orientation(dataset_cfg))
             if problem:
-                (bad_maps if is_map else bad_images).append(f'{path} {problem}')
+                # a turned image loads fine, so skipping unreadable ones does not help it
+                turned = problem.startswith('has EXIF orientation')
+                (bad_maps if is_map or turned else bad_images).append(f'{path} {problem}')
         # mmengine redraws a sample whose LoadImageFromFile returned None, in training only.
         leaves = list(dataset_leaves(dataset_cfg))
         if bad_images and key == 'train_dataloader' and all(map(_skips_unreadable, leaves)):

@@ -42,6 +42,27 @@ def test_label_values_beyond_the_classes_are_named(tmp_path, demo_root):
         check_datasets(cfg, 'train', scope='mmseg')
 
 
+def test_exif_turned_images_with_separate_label_maps_are_refused(tmp_path, demo_root):
+    """mmcv turns a JPEG upright by its EXIF orientation, its PNG label map stays as
+    stored: orientation 3 trains misaligned, 6 crashes on mismatched sizes.  The check
+    names the file; reading the stored pixels (color_ignore_orientation) is accepted."""
+    root = copy_demo_seg(tmp_path / 'seg')
+    victim = sorted((root / 'img_dir' / 'train').glob('*.jpg'))[0]
+    with Image.open(victim) as img:
+        exif = img.getexif()
+        exif[0x0112] = 6  # "rotate 90 CW to view"
+        img.save(victim, exif=exif, quality=95)
+    cfg = seg_cfg(root)
+    with pytest.raises(DataCheckError, match=rf'{victim.name} has EXIF orientation 6: mmcv '
+                       r'decodes it rotated upright but reads its label map as stored'):
+        check_datasets(cfg, 'train', scope='mmseg')
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        for step in loader.dataset.pipeline:
+            if step['type'] == 'LoadImageFromFile':
+                step['color_type'] = 'color_ignore_orientation'
+    assert check_datasets(cfg, 'train', scope='mmseg') == []
+
+
 def _zero_width(data):
     data['annotations'][0]['bbox'][2] = 0
 

@@ -390,7 +390,9 @@ def test_nan_loss_stops_with_the_iteration_and_a_hint(tmp_path):
     assert match, describe(proc)
     bad = int(match.group(1))
     assert 'lower the learning rate' in proc.stderr and 'clip_grad' in proc.stderr
-    assert 'norm_eval=False' in proc.stderr and '--resume' in proc.stderr
+    assert 'norm_eval=False' in proc.stderr
+    assert 'The newest checkpoint saved while the loss was sane is' in proc.stderr or \
+        'No checkpoint was saved while the loss was sane' in proc.stderr
     log = proc.stdout + proc.stderr
     assert f'Iter(train) [{bad - 1}/6]' in log and f'Iter(train) [{bad}/6]' not in log
     # No checkpoint of the broken iteration or after it; the last one is all finite.

@@ -70,9 +70,14 @@ def test_the_checkpoints_weights_are_exported(tmp_path):
     ([SEG_DEMO, '--checkpoint', 'missing.pth', '--out', 'x.onnx'],
      "checkpoint 'missing.pth' does not exist"),
     ([SEG_DEMO, '--shape', '8', '8', '--out', 'x.onnx'], 'sides of at least 32 px'),
+    # the hint first, before any build or exporter traceback
+    ([W32_2X, '--out', 'x.onnx'], 'is a two-stage detector. For a detector: its RoI / box '
+     'heads use mmcv ops ONNX cannot express; export its backbone and neck with --part '
+     'features.'),
 ])
 def test_bad_arguments_name_the_problem(tmp_path, args, message):
     proc = run_tool(['tools/export_onnx.py', *args], cwd=REPO)
     assert proc.returncode == 2, describe(proc)
     assert message in proc.stderr
+    assert proc.stderr.strip().startswith('error:') and 'Traceback' not in proc.stderr
     assert not (REPO / 'x.onnx').exists()

@@ -50,6 +50,34 @@ def trained(tmp_path_factory, demo_root):
     return work_dir, proc
 
 
+def test_every_phase_says_so_within_seconds(trained):
+    """A line when the run is built, when the first iteration is done, and a bar over the
+    validation batches (hrnet_mm.engine.hooks.ProgressHook), before mmengine's first log."""
+    _, proc = trained
+    out = proc.stdout
+    phases = ['[hrnet_mm] run built: FasterRCNN', '[hrnet_mm] training from iteration 0 of 2',
+              '[hrnet_mm] first iteration done (iteration 1)', '[hrnet_mm] validating: ']
+    at = [out.find(p) for p in phases]
+    assert all(i >= 0 for i in at) and at == sorted(at), (at, out[:3000])
+    assert '] 4/4,' in out or '] 2/2,' in out or '] 1/1,' in out  # the progress bar ended
+
+
+def test_short_runs_log_every_few_iterations():
+    from mmengine.config import Config
+
+    from hrnet_mm.cli import fit_logger_interval
+    cfg = Config(dict(train_cfg=dict(max_iters=2), default_hooks=dict(logger=dict(interval=50))))
+    fit_logger_interval(cfg)
+    assert cfg.default_hooks.logger.interval == 1
+    cfg = Config(dict(train_cfg=dict(max_iters=20), default_hooks=dict(logger=dict(interval=50))))
+    fit_logger_interval(cfg)
+    assert cfg.default_hooks.logger.interval == 4
+    for train_cfg in (dict(max_iters=500), dict(max_epochs=2)):
+        cfg = Config(dict(train_cfg=train_cfg, default_hooks=dict(logger=dict(interval=50))))
+        fit_logger_interval(cfg)
+        assert cfg.default_hooks.logger.interval == 50
+
+
 def test_train_writes_checkpoints_and_prints_final_metrics(trained):
     work_dir, proc = trained
     assert (work_dir / 'iter_1.pth').is_file() and (work_dir / 'iter_2.pth').is_file()
