@@ -26,8 +26,6 @@ model = dict(
         type='Pretrained', checkpoint='open-mmlab://msra/hrnetv2_w48')),
     neck=dict(in_channels=[48, 96, 192, 384]))
 
-auto_scale_lr = dict(enable=False, base_batch_size=16)
-
 paper = dict(
     source='TPAMI',
     table='T10',

@@ -20,8 +20,6 @@ _base_ = [
     '../_base_/hrnet_mm.py',
 ]
 
-auto_scale_lr = dict(enable=False, base_batch_size=16)
-
 paper = dict(
     source='TPAMI',
     table='T10',

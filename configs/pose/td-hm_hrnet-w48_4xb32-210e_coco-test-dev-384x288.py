@@ -4,24 +4,22 @@
 #           "HRNetV1 | HRNetV1-W48 | 384x288 | 63.6M | 32.9 GFLOPs | AP 75.5".
 # Model and training: td-hm_hrnet-w48_4xb32-210e_coco-384x288.py (ImageNet-
 #           pretrained, Adam lr 1e-3, x0.1 at epochs 170/200, 210 epochs, 4 GPUs x
-#           32 images).
+#           32 images); written here as the W32 test-dev config at width 48.
 # Testing:  test-dev has no public labels: the test loop writes the keypoint
 #           results json for the COCO server (CocoMetric, format_only) from the
 #           SimpleBaseline person detections for test-dev
 #           (COCO_test-dev2017_detections_AP_H_609_person.json); flip-averaged
 #           heatmaps, quarter-offset refinement.
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 128.
-_base_ = './td-hm_hrnet-w48_4xb32-210e_coco-384x288.py'
+_base_ = './td-hm_hrnet-w32_4xb32-210e_coco-test-dev-384x288.py'
 
-test_dataloader = dict(
-    dataset=dict(
-        ann_file='annotations/image_info_test-dev2017.json',
-        bbox_file='data/coco/person_detection_results/'
-        'COCO_test-dev2017_detections_AP_H_609_person.json',
-        data_prefix=dict(img='test2017/')))
+# HRNetV1-W48: hrnet_mm's preset width, with mmpose's W48 ImageNet weights.
+model = dict(
+    backbone=dict(_delete_=True, type='HRNet', arch='w48', init_cfg=dict(
+        type='Pretrained', checkpoint='https://download.openmmlab.com/mmpose/'
+        'pretrain_models/hrnet_w48-8ef0771d.pth')),
+    head=dict(in_channels=48))
 test_evaluator = dict(
-    ann_file='data/coco/annotations/image_info_test-dev2017.json',
-    format_only=True,
     outfile_prefix='work_dirs/format_results/coco_test-dev_hrnet-w48_384x288')
 
 paper = dict(

