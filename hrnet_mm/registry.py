@@ -13,7 +13,9 @@ in a config, or ``hrnet_mm.register_all()``):
 * ``'hrnet_mm.NonFiniteLossHook'`` / ``'hrnet_mm.CheckpointMatchHook'`` in ``custom_hooks``
   (``hrnet_mm.engine.hooks``), from any toolbox.
 * ``'FlipSwapSegTTAModel'`` in mmseg's registry: flip testing with left/right label
-  swapping (the LIP configs' ``tta_model``).  It is new, so it overrides nothing.
+  swapping (the LIP configs' ``tta_model``); ``'HRNetV2Head'``: mmseg's HRNetV2
+  ``FCNHead`` with its 1x1 conv per branch (``hrnet_mm.models.heads``).  Both are new, so
+  they override nothing.
 
 Everything hrnet_mm registers anywhere is registered here.  hrnet_mm's own registries
 (``MODELS``, ``HOOKS``) are filled when this module is imported; the toolboxes' only by
@@ -181,9 +183,11 @@ def register_into_toolboxes() -> Dict[str, bool]:
         if scope == 'mmseg':
             # mmseg's datasets too: the LIP configs use its own LIPDataset.
             importlib.import_module('mmseg.datasets')
+            from .models.heads import HRNetV2Head
             from .models.segmentors import FlipSwapSegTTAModel
             registry.register_module(name='FlipSwapSegTTAModel', module=FlipSwapSegTTAModel,
                                      force=True)
+            registry.register_module(name='HRNetV2Head', module=HRNetV2Head, force=True)
         found[scope] = True
     return found
 

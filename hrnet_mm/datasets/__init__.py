@@ -2,6 +2,6 @@
 developer tooling: ``hrnet_mm.devtools.demo_data``)."""
 
 try:  # LIP builds on MMSegmentation's own LIPDataset
-    from .lip import LIP_CLASSES, LIP_FLIP_PAIRS, LIPDataset  # noqa: F401
+    from .lip import LIP_CLASSES, LIPDataset, left_right_pairs  # noqa: F401
 except ImportError:
     pass

@@ -45,10 +45,9 @@ def left_right_pairs(classes: Sequence[str]) -> List[Tuple[int, int]]:
     return pairs
 
 
-# (left, right) label pairs that trade places under a horizontal flip: (14, 15) arms,
-# (16, 17) legs, (18, 19) shoes.  Used for the ground truth while training (mmcv's
-# RandomFlip(swap_seg_labels=...)) and for the predicted class channels in flip
-# testing (FlipSwapSegTTAModel).
-LIP_FLIP_PAIRS: Tuple[Tuple[int, int], ...] = tuple(left_right_pairs(LIP_CLASSES))
+# The (left, right) label pairs a horizontal flip exchanges -- (14, 15) arms, (16, 17) legs,
+# (18, 19) shoes -- are written once, in the LIP config (``lip_flip_pairs``: for mmcv's
+# RandomFlip(swap_seg_labels=...) and FlipSwapSegTTAModel); tests/test_datasets/test_lip.py
+# checks them against left_right_pairs(LIP_CLASSES).
 
-__all__ = ['LIPDataset', 'LIP_CLASSES', 'LIP_FLIP_PAIRS', 'left_right_pairs']
+__all__ = ['LIPDataset', 'LIP_CLASSES', 'left_right_pairs']

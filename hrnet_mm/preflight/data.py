@@ -25,6 +25,7 @@ import json
 import math
 import os
 import os.path as osp
+import sys
 import warnings
 from contextlib import contextmanager
 from typing import Dict, Iterable, List, Optional
@@ -90,6 +91,43 @@ def _looks_complete(path: str, fmt: str) -> bool:
 
 
 EXIF_ORIENTATION = 0x0112
+# JPEGs are decoded in full to find data corrupt mid-file (the end marker intact, so the
+# cheap test passes, and the decoder fills the rest with garbage without failing) when a
+# dataset has at most this many files; $HRNET_MM_DECODE_CHECK=1 forces it, =0 skips it.
+DECODE_CHECK_LIMIT = 20000
+DECODE_CHECK_ENV = 'HRNET_MM_DECODE_CHECK'
+
+
+def jpeg_decode_problem(path: str) -> Optional[str]:
+    """libjpeg's "Corrupt JPEG data" warning while OpenCV decodes ``path``, or None.
+
+    OpenCV (mmcv's reader) prints the warning on stderr and returns an image, partly
+    garbage; Pillow decodes the same file silently.  The process's stderr is redirected
+    to a temporary file for the decode (single-threaded here, before the run starts)."""
+    import tempfile
+
+    import cv2
+    with tempfile.TemporaryFile() as err:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(err.fileno(), 2)
+        try:
+            cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        err.seek(0)
+        text = err.read().decode(errors='replace')
+    for line in text.splitlines():
+        if 'Corrupt JPEG data' in line or 'JPEG datastream contains no image' in line:
+            return (f'is corrupt mid-file (libjpeg: "{line.strip()}"): it decodes, partly '
+                    'as garbage')
+    return None
+
+
+def _decode_check_wanted(count: int) -> bool:
+    forced = os.environ.get(DECODE_CHECK_ENV, '')
+    return forced not in ('', '0') if forced else count <= DECODE_CHECK_LIMIT
 
 
 def image_problem(path: str, label_map: bool = False, labels_separate: bool = False
@@ -132,8 +170,11 @@ def image_problem(path: str, label_map: bool = False, labels_separate: bool = Fa
 
 
 def check_image(path: str) -> None:
-    """Raises :class:`DataCheckError` when mmcv cannot read the image at ``path``."""
+    """Raises :class:`DataCheckError` when mmcv cannot read the image at ``path`` (or would
+    read garbage: a JPEG corrupt mid-file)."""
     problem = image_problem(path)
+    if problem is None and path.lower().endswith(('.jpg', '.jpeg')):
+        problem = jpeg_decode_problem(path)
     if problem:
         raise DataCheckError(f'image {path!r} {problem}')
 
@@ -359,14 +400,22 @@ def check_datasets(cfg, mode: str = 'train', scope: Optional[str] = None) -> Lis
                 'suffixes, and that filter_cfg (e.g. filter_empty_gt) leaves images')
             continue
         bad_images, bad_maps = [], []
-        for path, is_map in _file_paths(dataset).items():
+        files = _file_paths(dataset)
+        decode = _decode_check_wanted(len(files))
+        if not decode and os.environ.get(DECODE_CHECK_ENV, '') == '':
+            notes.append(f'{key}: {len(files)} files, more than {DECODE_CHECK_LIMIT}: JPEGs '
+                         'were not decoded in full to look for corruption mid-file (set '
+                         f'{DECODE_CHECK_ENV}=1 to do it)')
+        for path, is_map in files.items():
             # mmdet's panoptic maps are RGB-encoded ids; only mmseg's hold class indices.
             problem = image_problem(path, label_map=is_map and scope == 'mmseg',
                                     labels_separate=not is_map and scope == 'mmseg' and
                                     not _ignores_orientation(dataset_cfg))
+            if problem is None and decode and path.lower().endswith(('.jpg', '.jpeg')):
+                problem = jpeg_decode_problem(path)
             if problem:
-                # a turned image loads fine, so skipping unreadable ones does not help it
-                turned = problem.startswith('has EXIF orientation')
+                # a turned or garbled image loads, so skipping unreadable ones misses it
+                turned = problem.startswith(('has EXIF orientation', 'is corrupt mid-file'))
                 (bad_maps if is_map or turned else bad_images).append(f'{path} {problem}')
         # mmengine redraws a sample whose LoadImageFromFile returned None, in training only.
         leaves = list(dataset_leaves(dataset_cfg))

@@ -241,7 +241,9 @@ def test_config_metadata(path):
     backbone, neck = cfg.model.backbone, cfg.model.neck
     assert backbone.type == 'HRNet' and neck.type == 'HRFPN'
     widths = [width * 2**i for i in range(4)]
-    assert list(backbone.extra.stage4.num_channels) == widths
+    from hrnet_mm.models.backbones.hrnet import ARCH_SETTINGS
+    extra = backbone.extra if 'extra' in backbone else ARCH_SETTINGS[backbone.arch]
+    assert list(extra['stage4']['num_channels']) == widths
     assert list(neck.in_channels) == widths
     assert backbone.init_cfg == dict(type='Pretrained',
                                      checkpoint=f'open-mmlab://msra/hrnetv2_w{width}')

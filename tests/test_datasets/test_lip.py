@@ -14,8 +14,10 @@ import torch
 from PIL import Image
 
 import hrnet_mm.plugin  # noqa: E402,F401  (the shims; HRNet/HRFPN registered into the toolboxes)
-from hrnet_mm.datasets.lip import (  # noqa: E402
-    LIP_CLASSES, LIP_FLIP_PAIRS, LIPDataset, left_right_pairs)
+from hrnet_mm.datasets.lip import LIP_CLASSES, LIPDataset, left_right_pairs  # noqa: E402
+
+# What a horizontal flip exchanges, from the class names (the config writes the pairs).
+LIP_FLIP_PAIRS = tuple(left_right_pairs(LIP_CLASSES))
 from hrnet_mm.registry import register_into_toolboxes  # noqa: E402
 from hrnet_mm.models.segmentors.flip_swap_tta import (  # noqa: E402
     FlipSwapSegTTAModel, swap_channel_pairs)

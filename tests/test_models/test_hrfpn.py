@@ -37,9 +37,14 @@ def reference(neck, inputs):
 
 
 def assert_close_lists(a, b):
+    """Equal to 1e-5 of each output's scale: the per-branch reduction (the default) sums
+    in another order than the concatenating reference, so single elements near zero differ
+    in their last bits."""
+    from hrnet_mm.deploy import max_relative_error
     assert len(a) == len(b)
     for x, y in zip(a, b):
-        torch.testing.assert_close(x, y, rtol=1e-5, atol=1e-6)
+        assert x.shape == y.shape
+        assert max_relative_error(x, y) <= 1e-5, max_relative_error(x, y)
 
 
 @pytest.mark.parametrize('pooling_type', ['AVG', 'MAX'])
@@ -116,8 +121,8 @@ def test_with_cp_same_values_and_gradients_and_recomputes():
     ckpt = HRFPN(IN_CHANNELS, 12, num_outs=3, norm_cfg=dict(type='BN'), with_cp=True).train()
     ckpt.load_state_dict(plain.state_dict())
     calls = []
-    original = ckpt.reduction_conv.forward
-    ckpt.reduction_conv.forward = lambda x: (calls.append(1), original(x))[1]
+    original = ckpt._reduce  # the per-branch reduction (the default)
+    ckpt._reduce = lambda *xs: (calls.append(1), original(*xs))[1]
     for neck in (plain, ckpt):
         sum(o.square().mean() for o in neck(feats(requires_grad=True))).backward()
     assert len(calls) == 2  # forward, then recomputed during backward
@@ -219,3 +224,44 @@ def test_channels_not_matching_the_backbone_name_the_fix():
     with pytest.raises(ValueError, match=r'gives \[18, 36, 72, 144\] channels but in_channels='
                                          r'\[256, 512, 1024, 2048\].*neck.in_channels'):
         neck(backbone_out)
+
+
+# -- the reduction per branch (exact rewrite) ----------------------------------------------
+@pytest.mark.parametrize('norm_cfg', [None, dict(type='BN')])
+def test_reducing_each_branch_first_equals_concatenating_first(norm_cfg):
+    """A 1x1 conv commutes with bilinear resizing (both linear, one per pixel, one per
+    channel): the default per-branch reduction equals MMDet's concatenate-then-reduce with
+    the same weights, outputs and gradients, at sizes that do not halve evenly too."""
+    from helpers import randomize
+    from hrnet_mm.deploy import max_relative_error
+    chans = [18, 36, 72, 144]
+    first = randomize(HRFPN(chans, 64, norm_cfg=norm_cfg), seed=5)
+    concat = HRFPN(chans, 64, norm_cfg=norm_cfg, reduce_first=False)
+    concat.load_state_dict(first.state_dict())
+    assert first.reduce_first and not concat.reduce_first
+    for h, w in ((32, 48), (25, 39)):
+        xs = [torch.randn(2, c, -(-h // 2**i), -(-w // 2**i)) for i, c in enumerate(chans)]
+        with torch.no_grad():
+            assert max_relative_error(first.eval()(xs), concat.eval()(xs)) <= 1e-5
+    grads = []  # in eval mode: a training-mode BN normalises the gradients to rounding noise
+    for neck in (first.eval(), concat.eval()):
+        neck.zero_grad()
+        xs = [x.clone().requires_grad_() for x in
+              [torch.randn(2, c, 32 // 2**i, 48 // 2**i, generator=torch.Generator().manual_seed(i))
+               for i, c in enumerate(chans)]]
+        sum(o.square().mean() for o in neck(xs)).backward()
+        grads.append([neck.reduction_conv.conv.weight.grad] + [x.grad for x in xs])
+    assert max_relative_error(grads[0], grads[1]) <= 1e-4
+
+
+def test_per_branch_reduction_does_an_eighth_of_the_work():
+    """W32 at 800x1344 (TPAMI Table 7's detector input): the reduction conv's 8.26 GMACs
+    become 1.03 -- (32 + 64/4 + 128/16 + 256/64) / 480 of them."""
+    from hrnet_mm.devtools.analysis.complexity import count_macs
+    xs = [torch.randn(1, c, 200 // 2**i, 336 // 2**i) for i, c in enumerate([32, 64, 128, 256])]
+    counts = {}
+    for reduce_first in (False, True):
+        neck = HRFPN([32, 64, 128, 256], 256, reduce_first=reduce_first).eval()
+        counts[reduce_first] = count_macs(neck, lambda: neck(xs)).total
+    saved = counts[False] - counts[True]
+    assert saved == 480 * 256 * 200 * 336 - 60 * 256 * 200 * 336  # 8.26e9 - 1.03e9

@@ -63,6 +63,24 @@ def test_exif_turned_images_with_separate_label_maps_are_refused(tmp_path, demo_
     assert check_datasets(cfg, 'train', scope='mmseg') == []
 
 
+def test_a_jpeg_corrupt_mid_file_is_named(tmp_path, demo_root, monkeypatch):
+    """Bytes overwritten in the middle of a JPEG, its end marker intact: the cheap end test
+    passes and OpenCV decodes it partly as garbage (only a libjpeg warning on stderr).  The
+    full decode of the check finds it; with the decode check off it passes unnoticed."""
+    root = copy_demo_seg(tmp_path / 'seg')
+    victim = sorted((root / 'img_dir' / 'train').glob('*.jpg'))[1]
+    data = bytearray(victim.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 400] = bytes(0xAB if i % 3 else 0 for i in range(400))
+    victim.write_bytes(bytes(data))
+    cfg = seg_cfg(root)
+    with pytest.raises(DataCheckError, match=rf'{victim.name} is corrupt mid-file \(libjpeg: '
+                       r'"Corrupt JPEG data: .*"\): it decodes, partly as garbage'):
+        check_datasets(cfg, 'train', scope='mmseg')
+    monkeypatch.setenv('HRNET_MM_DECODE_CHECK', '0')
+    assert check_datasets(cfg, 'train', scope='mmseg') == []
+
+
 def _zero_width(data):
     data['annotations'][0]['bbox'][2] = 0
 

@@ -71,7 +71,9 @@ class MacCounter:
     """Context manager counting conv/linear MACs of every forward inside it.
 
     ``total`` is the sum; ``by_module`` splits it by the model's top-level children
-    (``backbone``, ``neck``, ``rpn_head``, ...).
+    (``backbone``, ``neck``, ``rpn_head``, ...).  A module that computes a conv with
+    another layer's weights (``hrnet_mm.models.utils.BranchConv``) reports its work by
+    ``macs(inputs, output)``.
     """
 
     COUNTED = (nn.modules.conv._ConvNd, nn.Linear)
@@ -86,13 +88,14 @@ class MacCounter:
         for top, child in [('', self.model)] if not list(self.model.named_children()) \
                 else self.model.named_children():
             for module in child.modules():
-                if isinstance(module, self.COUNTED):
+                if isinstance(module, self.COUNTED) or hasattr(module, 'macs'):
                     self._handles.append(module.register_forward_hook(self._hook(top)))
         return self
 
     def _hook(self, top: str) -> Callable:
         def hook(module, inputs, output):
-            macs = module_macs(module, inputs, output)
+            macs = module.macs(inputs, output) if hasattr(module, 'macs') else \
+                module_macs(module, inputs, output)
             self.total += macs
             self.by_module[top] = self.by_module.get(top, 0) + macs
         return hook
