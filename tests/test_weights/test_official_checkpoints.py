@@ -90,7 +90,8 @@ def test_every_pose_config_starts_from_its_imagenet_file(config, tmp_path):
     if not (isinstance(init, dict) and init.get('type') == 'Pretrained'):
         assert 'scratch' in config, f'{config}: a paper pose row without ImageNet init'
         return
-    width = backbone['extra']['stage2']['num_channels'][0]
+    width = backbone['extra']['stage2']['num_channels'][0] if 'extra' in backbone else \
+        int(backbone['arch'][1:])  # arch='w48'
     assert f'hrnet_w{width}' in init['checkpoint']  # mmpose's official ImageNet file
     state = official.materialize(official.imagenet_classifier(width), seed=width)
     path = tmp_path / Path(init['checkpoint']).name
