@@ -1,11 +1,13 @@
 """The library calls behind the tools: read a config, pick its toolbox, build its model
-(with weights), read an image.
+(with weights), read an image, draw a model's predictions through the toolbox's
+Inferencer.
 
 ``tools/*.py``, the deploy path and the developer tooling build a config's model through
 :func:`build_model`, so there is one way to do it offline.
 """
 import copy
 import importlib
+import os
 import os.path as osp
 from typing import List, Optional
 
@@ -153,3 +155,97 @@ def read_image(path: str):
         raise ValueError(f'cannot read image {path!r}: not an image file or an '
                          'unsupported/corrupt format')
     return img
+
+
+def config_dataset_meta(cfg) -> dict:
+    """The class names and palette a checkpoint trained with ``cfg`` would carry.
+
+    The Runner stores its dataset's ``metainfo`` in every checkpoint; without one the
+    toolboxes' inferencers fall back to COCO's (mmdet) or Cityscapes' (mmseg) names, so
+    the config's test dataset is built lazily (no annotation file is read) for its own.
+    """
+    from mmengine.registry import DATASETS
+    loader = cfg.get('test_dataloader', None) or cfg.get('val_dataloader', None)
+    if not loader or 'dataset' not in loader:
+        raise ValueError('the config has no test_dataloader/val_dataloader dataset to '
+                         'take class names from')
+    dataset_cfg = copy.deepcopy(loader['dataset'])
+    dataset_cfg['lazy_init'] = True
+    return dict(DATASETS.build(dataset_cfg).metainfo)
+
+
+def _inferencer(cfg, scope: str, checkpoint: Optional[str], meta: dict, device: str):
+    """The toolbox's own Inferencer for ``cfg``: mmdet's DetInferencer, mmseg's
+    MMSegInferencer, mmpose's MMPoseInferencer (top-down on the whole image)."""
+    cfg = copy.deepcopy(cfg)
+    vis = dict(cfg.get('visualizer') or {})
+    vis.pop('vis_backends', None)  # draw to an array only; nothing under a work_dir
+    if scope == 'mmpose':
+        # mmpose 1.3.2's OpenCV backend draws each keypoint with int(np.array([r])),
+        # which NumPy 2 refuses; mmengine's matplotlib backend draws the same marks.
+        vis['backend'] = 'matplotlib'
+    cfg.visualizer = vis
+    if scope == 'mmdet':
+        from mmdet.apis import DetInferencer
+        inferencer = DetInferencer(cfg, checkpoint, device=device, show_progress=False)
+        inferencer.model.dataset_meta = inferencer.visualizer.dataset_meta = meta
+    elif scope == 'mmseg':
+        from mmseg.apis import MMSegInferencer
+        names = dict(classes=meta.get('classes'), palette=meta.get('palette'))
+        inferencer = MMSegInferencer(cfg, checkpoint, device=device, **names)
+        inferencer.model.dataset_meta = names  # what its visualize() draws the names from
+    else:
+        from mmpose.apis import MMPoseInferencer
+        inferencer = MMPoseInferencer(pose2d=cfg, pose2d_weights=checkpoint, device=device,
+                                      det_model='whole_image', show_progress=False)
+    return inferencer
+
+
+def draw_predictions(cfg, checkpoint: Optional[str], image: str, out: str,
+                     device: str = 'cpu', score_thr: float = 0.3, say=None) -> str:
+    """Runs the config's toolbox Inferencer on one image and writes its drawing to ``out``.
+
+    ``checkpoint=None`` draws a randomly initialised model (to check the pipeline).  The
+    inferencers load weights non-strictly; a checkpoint that does not match the model is
+    refused here, as tools/test.py refuses it.  ``say`` gets a line per phase.
+    """
+    import mmcv
+    say = say or (lambda message: None)
+    scope = init_toolbox(cfg)
+    img_bgr = read_image(image)
+    state = None
+    if checkpoint is not None:
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
+        from .checkpoint_io import torch_load_trusted
+        state = torch_load_trusted(checkpoint, 'cpu')
+    meta = ((state or {}).get('meta') or {}).get('dataset_meta') or config_dataset_meta(cfg)
+    say(f'building the {scope} inferencer' + (f' and loading {checkpoint}' if checkpoint
+                                               else ''))
+    import warnings
+    with warnings.catch_warnings():
+        # Without weights the inferencers say they take COCO's/Cityscapes' names; the
+        # config's own are set instead (and the tool says the model is random).
+        warnings.filterwarnings('ignore', message='(weights is None|Checkpoint is not loaded)')
+        inferencer = _inferencer(cfg, scope, checkpoint, meta, device)
+    if state is not None:
+        from .weights import check_model_matches
+        model = inferencer.inferencer.model if scope == 'mmpose' else inferencer.model
+        check_model_matches(model, state, f'checkpoint {checkpoint}')
+    say('predicting')
+    if scope == 'mmdet':
+        result = inferencer(img_bgr, return_vis=True, no_save_vis=True,
+                            pred_score_thr=score_thr)
+    elif scope == 'mmseg':
+        result = inferencer(img_bgr, return_vis=True)
+    else:  # a generator, one result per input
+        result = next(inferencer(img_bgr, return_vis=True, kpt_thr=score_thr,
+                                 draw_bbox=True))
+    drawn = result['visualization']
+    drawn = drawn[0] if isinstance(drawn, (list, tuple)) else drawn  # RGB
+    if drawn is None or drawn.shape[:2] != img_bgr.shape[:2]:
+        raise RuntimeError(f'the {scope} inferencer drew no image of the input size')
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    if not mmcv.imwrite(mmcv.rgb2bgr(drawn), out):
+        raise OSError(f'could not write {out!r}')
+    return out

@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """Run a trained model on one image and draw its predictions to a PNG.
 
-The config's ``default_scope`` picks the toolbox and its own inference API and
-visualizer: boxes/masks (mmdet), a class map (mmseg) or keypoints (mmpose, top-down on
-the whole image).
+The config's ``default_scope`` picks the toolbox and its own Inferencer (mmdet's
+DetInferencer, mmseg's MMSegInferencer, mmpose's MMPoseInferencer): boxes/masks, a class
+map, or keypoints (top-down on the whole image).
 
 Examples::
 
@@ -16,8 +16,6 @@ Pass ``none`` as CHECKPOINT to draw the predictions of a randomly initialised mo
 (only useful to check the pipeline).
 """
 import argparse
-import os
-import os.path as osp
 import sys
 import time
 
@@ -42,112 +40,20 @@ def parse_args(argv=None):
     return args
 
 
-def _visualizer(model, scope):
-    from mmengine.registry import VISUALIZERS
-    vis_cfg = model.cfg.get('visualizer', None)
-    if vis_cfg is None:
-        default = {'mmdet': 'DetLocalVisualizer', 'mmseg': 'SegLocalVisualizer',
-                   'mmpose': 'PoseLocalVisualizer'}[scope]
-        vis_cfg = dict(type=default, vis_backends=[dict(type='LocalVisBackend')])
-    vis_cfg = dict(vis_cfg, name=f'hrnet_mm_demo_{os.getpid()}', save_dir=None)
-    if scope == 'mmpose':
-        # mmpose 1.3.2's OpenCV backend draws each keypoint with int(np.array([r])),
-        # which NumPy 2 refuses; mmengine's matplotlib backend draws the same marks.
-        vis_cfg['backend'] = 'matplotlib'
-    vis_cfg.pop('vis_backends', None)  # draw to an array only; no work_dir output
-    return VISUALIZERS.build(vis_cfg)
-
-
-def config_dataset_meta(cfg) -> dict:
-    """The class names and palette a checkpoint trained with ``cfg`` would carry.
-
-    The Runner stores its dataset's ``metainfo`` in every checkpoint; without one
-    (``none``) mmdet would label boxes with COCO's 80 names and mmseg has no names at
-    all, so the config's test dataset is built lazily (no annotation file is read) for
-    the same metainfo.
-    """
-    import copy
-
-    from mmengine.registry import DATASETS
-    loader = cfg.get('test_dataloader', None) or cfg.get('val_dataloader', None)
-    if not loader or 'dataset' not in loader:
-        raise ValueError('the config has no test_dataloader/val_dataloader dataset to '
-                         'take class names from')
-    dataset_cfg = copy.deepcopy(loader['dataset'])
-    dataset_cfg['lazy_init'] = True
-    return dict(DATASETS.build(dataset_cfg).metainfo)
-
-
 def run_demo(config, checkpoint, image, out, device='cpu', score_thr=0.3,
              cfg_options=None) -> str:
-    """Draws ``image``'s predictions to ``out``; returns ``out``."""
-    import mmcv
-
-    from hrnet_mm.apis import init_toolbox, read_image
-
+    """Draws ``image``'s predictions to ``out`` (hrnet_mm.apis.draw_predictions); returns
+    ``out``."""
+    from hrnet_mm.apis import draw_predictions
+    from hrnet_mm.cli import build_cfg
     start = time.perf_counter()
 
     def say(message):  # a line per phase: building and loading take a while on a CPU
         print(f'[hrnet_mm] {message} ({time.perf_counter() - start:.0f}s)', flush=True)
 
-    from hrnet_mm.cli import build_cfg
     cfg = build_cfg(config, cfg_options=cfg_options)  # the shims first; syntax errors named
-    scope = init_toolbox(cfg)
-    say(f'building the {scope} model' + (f' and loading {checkpoint}' if checkpoint else ''))
-    img_bgr = read_image(image)
-    if checkpoint is not None and not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
-    img_rgb = mmcv.bgr2rgb(img_bgr)
-
-    def loaded(model):
-        """The toolboxes' init_model loads non-strictly: refuse what tools/test.py refuses."""
-        if checkpoint is not None:
-            from hrnet_mm.checkpoint_io import torch_load_trusted
-            from hrnet_mm.weights import check_model_matches
-            check_model_matches(model, torch_load_trusted(checkpoint, 'cpu'),
-                                f'checkpoint {checkpoint}')
-        return model
-
-    out_dir = osp.dirname(osp.abspath(out))
-    os.makedirs(out_dir, exist_ok=True)
-
-    if scope == 'mmdet':
-        from mmdet.apis import inference_detector, init_detector
-        model = loaded(init_detector(cfg, checkpoint, device=device))
-        if checkpoint is None:
-            model.dataset_meta = config_dataset_meta(cfg)
-        say('predicting')
-        result = inference_detector(model, img_bgr)
-        visualizer = _visualizer(model, scope)
-        visualizer.dataset_meta = model.dataset_meta
-        visualizer.add_datasample('result', img_rgb, data_sample=result, draw_gt=False,
-                                  show=False, pred_score_thr=score_thr, out_file=out)
-    elif scope == 'mmseg':
-        from mmseg.apis import inference_model, init_model
-        model = loaded(init_model(cfg, checkpoint, device=device))
-        if checkpoint is None:
-            model.dataset_meta = config_dataset_meta(cfg)
-        say('predicting')
-        result = inference_model(model, img_bgr)
-        visualizer = _visualizer(model, scope)
-        visualizer.dataset_meta = model.dataset_meta
-        visualizer.add_datasample('result', img_rgb, data_sample=result, draw_gt=False,
-                                  show=False, out_file=out)
-    else:  # mmpose: top-down on the whole image
-        from mmpose.apis import inference_topdown
-        from mmpose.apis import init_model as init_pose_model
-        from mmpose.structures import merge_data_samples
-        model = loaded(init_pose_model(cfg, checkpoint, device=device))
-        say('predicting')
-        results = inference_topdown(model, img_bgr)
-        result = merge_data_samples(results)
-        visualizer = _visualizer(model, scope)
-        visualizer.set_dataset_meta(model.dataset_meta)
-        visualizer.add_datasample('result', img_rgb, data_sample=result, draw_gt=False,
-                                  draw_bbox=True, show=False, kpt_thr=score_thr,
-                                  out_file=out)
-    if not osp.isfile(out):
-        raise RuntimeError(f'the visualizer did not write {out!r}')
+    draw_predictions(cfg, checkpoint, image, out, device=device, score_thr=score_thr,
+                     say=say)
     say('drawn')
     return out
 

@@ -18,60 +18,32 @@
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 4.
 _base_ = [
     'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py',
-    '../_base_/hrnet_mm.py',
+    '../_base_/demo/topdown_cpu.py',
 ]
+
+# The demo recipe (configs/_base_/demo/topdown_cpu.py) at 128x96.
+codec = _base_.pose_demo.codec
+model = _base_.pose_demo.model
+train_pipeline = _base_.pose_demo.train_pipeline
+val_pipeline = _base_.pose_demo.val_pipeline
 
 data_root = 'data/demo/pose/'
-codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32),
-             sigma=1.0)
-
-model = dict(
-    backbone=dict(norm_eval=False, init_cfg=None),
-    head=dict(decoder=codec))
-
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=45,
-         scale_factor=(0.65, 1.35)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs'),
-]
 train_dataloader = dict(
-    batch_size=4, num_workers=1, persistent_workers=False,
-    dataset=dict(data_root=data_root,
-                 ann_file='annotations/person_keypoints_train.json',
+    _base_.topdown_cpu_loader,
+    dataset=dict(data_root=data_root, ann_file='annotations/person_keypoints_train.json',
                  data_prefix=dict(img='images/'), pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=4, num_workers=1, persistent_workers=False,
-    dataset=dict(data_root=data_root,
-                 ann_file='annotations/person_keypoints_val.json',
+    _base_.topdown_cpu_loader,
+    dataset=dict(data_root=data_root, ann_file='annotations/person_keypoints_val.json',
                  bbox_file=None,  # ground-truth boxes
                  data_prefix=dict(img='images/'), pipeline=val_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/person_keypoints_val.json')
 test_evaluator = val_evaluator
 
-max_epochs = 150
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
-param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=max_epochs, milestones=[120],
-         gamma=0.1, by_epoch=True)
-]
-train_cfg = dict(max_epochs=max_epochs, val_interval=50)
-default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=50, max_keep_ckpts=1, save_best='coco/AP',
-                    rule='greater'))
-auto_scale_lr = dict(base_batch_size=4)
+optim_wrapper, param_scheduler, train_cfg, auto_scale_lr = _base_.topdown_cpu_schedule
+default_hooks = dict(_base_.topdown_cpu_hooks, checkpoint=dict(
+    _base_.topdown_cpu_hooks.checkpoint, save_best='coco/AP', rule='greater'))
 
 paper = dict(
     source='demo',

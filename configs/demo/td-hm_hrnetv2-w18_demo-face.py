@@ -15,56 +15,29 @@
 # Other GPU counts: `--auto-scale-lr` scales lr from the total batch of 4.
 _base_ = [
     'mmpose::face_2d_keypoint/topdown_heatmap/300w/td-hm_hrnetv2-w18_8xb64-60e_300w-256x256.py',
-    '../_base_/hrnet_mm.py',
+    '../_base_/demo/topdown_cpu.py',
 ]
+
+# The demo recipe (configs/_base_/demo/topdown_cpu.py) at 128x128.
+codec = _base_.face_demo.codec
+model = _base_.face_demo.model
+train_pipeline = _base_.face_demo.train_pipeline
+val_pipeline = _base_.face_demo.val_pipeline
 
 data_root = 'data/demo/face/'
-codec = dict(type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(32, 32),
-             sigma=1.0)
-
-model = dict(
-    backbone=dict(norm_eval=False, init_cfg=None),
-    head=dict(decoder=codec))
-
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', shift_prob=0, rotate_factor=30,
-         scale_factor=(0.75, 1.25)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale'),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs'),
-]
 train_dataloader = dict(
-    batch_size=4, num_workers=1, persistent_workers=False,
-    dataset=dict(data_root=data_root,
-                 ann_file='annotations/face_landmarks_train.json',
+    _base_.topdown_cpu_loader,
+    dataset=dict(data_root=data_root, ann_file='annotations/face_landmarks_train.json',
                  data_prefix=dict(img='images/'), pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=4, num_workers=1, persistent_workers=False,
-    dataset=dict(data_root=data_root,
-                 ann_file='annotations/face_landmarks_val.json',
+    _base_.topdown_cpu_loader,
+    dataset=dict(data_root=data_root, ann_file='annotations/face_landmarks_val.json',
                  data_prefix=dict(img='images/'), pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
-max_epochs = 150
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-3))
-param_scheduler = [
-    dict(type='MultiStepLR', begin=0, end=max_epochs, milestones=[120],
-         gamma=0.1, by_epoch=True)
-]
-train_cfg = dict(max_epochs=max_epochs, val_interval=50)
-default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(interval=50, max_keep_ckpts=1, save_best='NME', rule='less'))
-auto_scale_lr = dict(base_batch_size=4)
+optim_wrapper, param_scheduler, train_cfg, auto_scale_lr = _base_.topdown_cpu_schedule
+default_hooks = dict(_base_.topdown_cpu_hooks, checkpoint=dict(
+    _base_.topdown_cpu_hooks.checkpoint, save_best='NME', rule='less'))
 
 paper = dict(
     source='demo',

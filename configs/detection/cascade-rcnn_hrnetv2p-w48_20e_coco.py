@@ -17,14 +17,12 @@
 #   --cfg-options model.backbone.init_cfg=None.
 _base_ = [
     'mmdet::hrnet/cascade-rcnn_hrnetv2p-w40-20e_coco.py',
-    '../_base_/hrnet_mm.py',
+    '../_base_/models/hrnetv2p_detection.py',
 ]
 
-# The width is hrnet_mm's preset (the official W48 stages); the W40 base's `extra` goes.
-model = dict(
-    backbone=dict(_delete_=True, type='HRNet', arch='w48', init_cfg=dict(
-        type='Pretrained', checkpoint='open-mmlab://msra/hrnetv2_w48')),
-    neck=dict(in_channels=[48, 96, 192, 384]))
+# The width: hrnet_mm's W48 preset (the official W48 stages) and HRFPN to match; the W40
+# base's `extra` goes.
+model = dict(_base_.hrnetv2p_w48)
 
 paper = dict(
     source='TPAMI',

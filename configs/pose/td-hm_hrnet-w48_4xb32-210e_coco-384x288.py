@@ -23,11 +23,7 @@
 _base_ = '../_base_/pose/td-hm_hrnet_4xb32-210e_coco-384x288.py'
 
 # HRNetV1-W48: hrnet_mm's preset width, with mmpose's W48 ImageNet weights.
-model = dict(
-    backbone=dict(_delete_=True, type='HRNet', arch='w48', init_cfg=dict(
-        type='Pretrained', checkpoint='https://download.openmmlab.com/mmpose/'
-        'pretrain_models/hrnet_w48-8ef0771d.pth')),
-    head=dict(in_channels=48))
+model = dict(_base_.hrnetv1_w48)
 
 paper = dict(
     source='TPAMI',

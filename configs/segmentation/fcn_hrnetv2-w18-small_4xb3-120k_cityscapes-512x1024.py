@@ -18,14 +18,10 @@
 #           prints the overrides).
 _base_ = './fcn_hrnetv2-w18_4xb3-120k_cityscapes-512x1024.py'
 
-model = dict(
-    pretrained='open-mmlab://msra/hrnetv2_w18_small',
-    backbone=dict(
-        extra=dict(
-            stage1=dict(num_blocks=(2, )),
-            stage2=dict(num_blocks=(2, 2)),
-            stage3=dict(num_modules=3, num_blocks=(2, 2, 2)),
-            stage4=dict(num_modules=2, num_blocks=(2, 2, 2, 2)))))
+# HRNetV2-W18-Small is the official w18_small_v2 preset (mmseg's hr18s): fewer blocks and
+# modules than W18, the same widths.
+model = dict(backbone=dict(arch='w18_small_v2', init_cfg=dict(
+    checkpoint='open-mmlab://msra/hrnetv2_w18_small')))
 
 paper = dict(
     source='TPAMI',

@@ -15,15 +15,7 @@
 #           prints the overrides).
 _base_ = './fcn_hrnetv2-w48_4xb3-120k_cityscapes-512x1024.py'
 
-widths = (40, 80, 160, 320)
-model = dict(
-    pretrained='open-mmlab://msra/hrnetv2_w40',
-    backbone=dict(
-        extra=dict(
-            stage2=dict(num_channels=widths[:2]),
-            stage3=dict(num_channels=widths[:3]),
-            stage4=dict(num_channels=widths))),
-    decode_head=dict(in_channels=list(widths), channels=sum(widths)))
+model = dict(_base_.hrnetv2_w40)  # the W40 preset, its ImageNet weights, the head to match
 
 paper = dict(
     source='TPAMI',

@@ -86,17 +86,11 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     decode_head=dict(num_classes=20))
 
-max_iters = 110000
-optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.007, momentum=0.9,
-                                    weight_decay=0.0005))
-param_scheduler = [
-    dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=max_iters,
-         by_epoch=False)
-]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=11000)
-default_hooks = dict(checkpoint=dict(by_epoch=False, interval=11000))
-auto_scale_lr = dict(enable=False, base_batch_size=40)
+# The Cityscapes config's schedule with LIP's numbers.
+optim_wrapper = dict(optimizer=dict(lr=0.007))
+train_cfg = dict(max_iters=110000, val_interval=11000)
+default_hooks = dict(checkpoint=dict(interval=11000))
+auto_scale_lr = dict(base_batch_size=40)
 
 paper = dict(
     source='TPAMI',

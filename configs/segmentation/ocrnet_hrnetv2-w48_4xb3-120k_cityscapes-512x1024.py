@@ -18,21 +18,10 @@
 #           prints the overrides).
 _base_ = './fcn_hrnetv2-w48_4xb3-120k_cityscapes-512x1024.py'
 
-_fcn = _base_.model.decode_head
-model = dict(
-    type='CascadeEncoderDecoder',
-    num_stages=2,
-    decode_head=[
-        dict(_fcn, loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
-                                    loss_weight=0.4)),
-        dict(type='OCRHead', in_channels=_fcn.in_channels, in_index=_fcn.in_index,
-             input_transform='resize_concat', channels=512, ocr_channels=256,
-             dropout_ratio=-1, num_classes=_fcn.num_classes, norm_cfg=_fcn.norm_cfg,
-             align_corners=False,
-             loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
-                              loss_weight=1.0)),
-    ])
-del _fcn
+# The OCR cascade of configs/_base_/models/hrnetv2_segmentation.py on the base's head.
+model = dict(_base_.ocr_cascade, decode_head=[
+    dict(_base_.model.decode_head, loss_decode=_base_.ocr_soft_region_loss),
+    dict(_base_.ocr_head_w48, num_classes=_base_.model.decode_head.num_classes)])
 
 paper = dict(
     source='TPAMI',

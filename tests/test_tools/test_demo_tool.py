@@ -95,3 +95,16 @@ def test_demo_refuses_another_models_checkpoint(demo_root, tmp_path, face_checkp
     err = capsys.readouterr().err
     assert 'does not match the model' in err and 'use the checkpoint of this config' in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize('config, scope', [(DET, 'mmdet'), (SEG, 'mmseg')])
+def test_inferencer_draws_the_configs_class_names_without_a_checkpoint(config, scope):
+    """The toolboxes' inferencers fall back to COCO's / Cityscapes' names without weights;
+    the demo draws with the config's own (the names its checkpoints would carry)."""
+    from hrnet_mm.apis import _inferencer, config_dataset_meta, init_toolbox, read_config
+    cfg = read_config(str(REPO / config))
+    assert init_toolbox(cfg) == scope
+    meta = config_dataset_meta(cfg)
+    assert 'sofa' in meta['classes'] and 'traffic light' not in meta['classes']
+    inferencer = _inferencer(cfg, scope, None, meta, 'cpu')
+    assert list(inferencer.model.dataset_meta['classes']) == list(meta['classes'])

@@ -5,7 +5,7 @@
 # base and the W48 configs change the input size or the width and nothing else.
 _base_ = [
     'mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py',
-    '../hrnet_mm.py',
+    '../models/hrnet_pose.py',  # hrnet_mm's imports and the per-width models
 ]
 
 train_pipeline = [
