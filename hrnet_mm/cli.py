@@ -322,13 +322,15 @@ def _dump_metric(scope: str, out_file: str):
 def evaluate(config: str, checkpoint: str, work_dir: Optional[str] = None,
              cfg_options: Optional[dict] = None, launcher: str = 'none', tta: bool = False,
              show_dir: Optional[str] = None, out: Optional[str] = None,
-             check_data: bool = True) -> dict:
+             check_data: bool = True, runner_setup=None) -> dict:
     """``tools/test.py`` as a function: the config's test evaluator on ``checkpoint``.
 
     The same checks first (data roots, checkpoint files, the data scan), the safety
     hooks (a checkpoint of another model is refused), then mmengine's ``Runner.test``.
-    Returns the metrics (on rank 0 of a distributed run; None elsewhere).  Raises
-    :class:`ToolError` / ``CHECK_ERRORS`` as :func:`run_tool` expects.
+    ``runner_setup(runner)``, if given, is called on the built runner (e.g. to register
+    a hook that runs the loaded model another way).  Returns the metrics (on rank 0 of a
+    distributed run; None elsewhere).  Raises :class:`ToolError` / ``CHECK_ERRORS`` as
+    :func:`run_tool` expects.
     """
     from .apis import init_toolbox
     from .preflight import check_data_roots, check_run
@@ -345,6 +347,8 @@ def evaluate(config: str, checkpoint: str, work_dir: Optional[str] = None,
         print(f'warning: {warning}', file=sys.stderr)
     add_safety_hooks(cfg, train=False)
     runner = build_runner(cfg)
+    if runner_setup is not None:
+        runner_setup(runner)
     if out is not None:
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         runner.test_evaluator.metrics.append(_dump_metric(scope, out))

@@ -25,7 +25,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_DOC = osp.join(ROOT, 'docs', 'benchmarks.md')
 # hrnet_mm.deploy.INFERENCE_BACKENDS, written here so that --help answers without importing
 # torch (a test keeps the two equal).
-INFERENCE_BACKENDS = ('eager', 'jit', 'compile', 'onnxruntime')
+INFERENCE_BACKENDS = ('eager', 'jit', 'compile', 'onnxruntime', 'onnxruntime-int8')
 CPU_CASES = ['seg:1:infer', 'det:1:infer', 'seg:1:train']
 GPU_CASES = ['pose:256:infer', 'seg:8:infer', 'det:4:infer', 'pose:64:train',
              'seg:4:train']
@@ -59,6 +59,13 @@ def parse_args(argv=None):
     parser.add_argument('--profile', action='store_true',
                         help='also profile hrnet_mm and mmdet (channels_last, and the jit '
                         'deploy path) and print where the time goes, by op kind')
+    parser.add_argument('--scaling', action='store_true',
+                        help='also time the hrnet_mm backbone (deploy[onnxruntime]) at input '
+                        'sizes 256x256 ... 1024x2048 and widths 18/32/48, beside its MACs')
+    parser.add_argument('--int8-accuracy', nargs='*', metavar='CONFIG=CHECKPOINT',
+                        help='also measure the int8 path\'s metric change (mIoU, NME, AP) '
+                        'against fp32 on each config\'s test data; no pairs: train the '
+                        'segmentation, face and pose demos first (about 10 min on 2 cores)')
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--threads', type=int, help='torch CPU threads (default: all cores)')
@@ -89,6 +96,40 @@ def parse_case(text: str, width: int):
     return Case(task, width, batch, kind == 'train', size)
 
 
+def int8_accuracy(pairs):
+    """The int8 accuracy rows for CONFIG=CHECKPOINT pairs, or the trained demos."""
+    import tempfile
+
+    from hrnet_mm.devtools import int8_accuracy as acc
+    metric_of = {osp.normpath(c): m for c, m, _ in acc.DEMO_CASES}
+    work = tempfile.mkdtemp(prefix='hrnet_mm_int8_')
+    jobs = []
+    for pair in pairs or []:
+        config, sep, checkpoint = pair.partition('=')
+        if not sep or not osp.isfile(config) or not osp.isfile(checkpoint):
+            print(f'error: --int8-accuracy takes CONFIG=CHECKPOINT with both files present; '
+                  f'got {pair!r}', file=sys.stderr)
+            return None
+        jobs.append((config, checkpoint))
+    if not pairs:
+        for config, _, _ in acc.DEMO_CASES:
+            print(f'[int8] training {config} (its demo schedule)', flush=True)
+            jobs.append((config, acc.train_demo(config, osp.join(work, 'train',
+                                                                 osp.basename(config)))))
+    results = []
+    for k, (config, checkpoint) in enumerate(jobs):
+        metric = metric_of.get(osp.normpath(config))
+        if metric is None:
+            from hrnet_mm.apis import read_config
+            metric = read_config(config).paper['metric']
+        print(f'[int8] evaluating {config} in fp32 and int8', flush=True)
+        results.append(acc.measure(config, checkpoint, metric, osp.join(work, f'eval{k}')))
+    from hrnet_mm.devtools.benchmark import format_table
+    print('\nint8 accuracy (same checkpoint and test data, fp32 vs the int8 path)\n'
+          + format_table(acc.rows(results), acc.HEADER))
+    return results
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     import torch
@@ -109,7 +150,8 @@ def main(argv=None) -> int:
         print(f'error: --models must include hrnet_mm and be among {list(bm.MODELS)}',
               file=sys.stderr)
         return 2
-    deploy = [d for d in (args.deploy or (['compile'] if gpu else ['jit', 'onnxruntime']))
+    deploy = [d for d in (args.deploy or (['compile'] if gpu else
+                                          ['jit', 'onnxruntime', 'onnxruntime-int8']))
               if d != 'none']
     cases = [parse_case(c, w) for w in args.widths for c in (args.cases or
                                                               (GPU_CASES if gpu else CPU_CASES))]
@@ -131,9 +173,16 @@ def main(argv=None) -> int:
         n = sum(len(names) if not m.deploy else 1 for m in modes_for(case))
         return n * (max(args.warmup, 1) + args.repeats)
 
-    peak = bm.matmul_peak(device, args.dtype)
     where = bm.device_description(device)
-    print(f'device: {where}; measured {args.dtype} matmul peak {peak:.2f} TFLOP/s')
+    notes = []
+    if gpu:
+        peak = bm.matmul_peak(device, args.dtype)
+        notes.append(f'measured {args.dtype} matmul peak {peak:.2f} TFLOP/s')
+    else:  # the convolution kernels' own ceiling, in the same run
+        ceiling = bm.conv_ceiling(device)
+        peak = max(ceiling.values()) / 1e3
+        notes.append(bm.ceiling_line(ceiling))
+    print(f'device: {where}; {notes[0]}')
     results = []
     with tqdm(total=sum(runs(c) for c in cases), desc='benchmark', unit='run',
               file=sys.stderr) as progress:
@@ -152,18 +201,35 @@ def main(argv=None) -> int:
                 result.profile = bm.profile_case(case, device, profiled)
             results.append(result)
             tqdm.write(f'\n{case.label}\n'
-                       + bm.format_table(bm.result_rows(result, peak if gpu else None))
+                       + bm.format_table(bm.result_rows(result, peak))
                        + f'\n{bm.summary_line(result)}\n{bm.agreement_line(result)}'
                        + ('\nwhere the time goes (share of profiled self time):\n'
                           + bm.format_profile(result.profile) if result.profile else ''),
                        file=sys.stdout)
+
+    scaling = None
+    if args.scaling:
+        backend = 'compile' if gpu else 'onnxruntime'
+        with tqdm(total=len(bm.SCALING_SIZES) * len(bm.SCALING_WIDTHS), desc='scaling',
+                  unit='case', file=sys.stderr) as progress:
+            scaling = bm.scaling_rows(device, backend, progress=progress)
+        print(f'\nscaling (hrnet_mm backbone, deploy[{backend}], batch 1)\n'
+              + bm.format_table(scaling, bm.SCALING_HEADER))
+
+    accuracy = None
+    if args.int8_accuracy is not None:
+        accuracy = int8_accuracy(args.int8_accuracy)
+        if accuracy is None:
+            return 2
 
     if args.write and not args.no_write:
         command = 'python tools/benchmark.py ' + ' '.join(argv if argv is not None
                                                           else sys.argv[1:])
         key = 'GPU' if gpu else 'CPU'
         title = f'{key}: {where}'
-        section = bm.markdown_section(title, command.strip(), results, peak if gpu else None)
+        section = bm.markdown_section(title, command.strip(), results, peak,
+                                      notes=[n[0].upper() + n[1:] + '.' for n in notes],
+                                      scaling=scaling, int8_accuracy=accuracy)
         bm.update_markdown(args.write, key, section)
         png = osp.join(osp.dirname(args.write), f'benchmarks_{key.lower()}.png')
         bm.plot(results, png, title)

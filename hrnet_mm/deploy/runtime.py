@@ -21,11 +21,11 @@ from torch.nn.modules.conv import _ConvNd, _ConvTransposeNd
 from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 __all__ = ['fold_bn', 'fold_conv_bn_', 'max_relative_error', 'optimize_for_inference',
-           'OrtRunner', 'TensorModeWrapper',
+           'OrtRunner', 'Int8OrtRunner', 'TensorModeWrapper',
            'export_onnx', 'verify_onnx', 'model_part_from_config', 'INFERENCE_BACKENDS',
            'EXPORT_PARTS']
 
-INFERENCE_BACKENDS = ('eager', 'jit', 'compile', 'onnxruntime')
+INFERENCE_BACKENDS = ('eager', 'jit', 'compile', 'onnxruntime', 'onnxruntime-int8')
 
 
 # -- BN folding ---------------------------------------------------------------------------
@@ -146,7 +146,9 @@ def _refuse_training(module, args):
 # -- fast inference -----------------------------------------------------------------------
 def optimize_for_inference(model: nn.Module, example: Optional[torch.Tensor] = None,
                            backend: str = 'eager', channels_last: bool = True,
-                           compile_kwargs: Optional[dict] = None) -> Callable:
+                           compile_kwargs: Optional[dict] = None,
+                           calibration: Optional[Sequence[torch.Tensor]] = None,
+                           min_cosine: float = 0.999) -> Callable:
     """hrnet_mm's inference mode: folded BN, channels_last, optional graph backend.
 
     Args:
@@ -156,10 +158,16 @@ def optimize_for_inference(model: nn.Module, example: Optional[torch.Tensor] = N
         backend: ``'eager'`` (folded BN + layout only), ``'jit'`` (``torch.jit.trace`` +
             ``torch.jit.freeze``; fixed input rank), ``'compile'`` (``torch.compile``;
             on CPU with inductor's weight freezing unless ``compile_kwargs`` says
-            otherwise) or ``'onnxruntime'`` (ONNX export run by onnxruntime on the CPU,
-            verified against the model on ``example`` first).
+            otherwise), ``'onnxruntime'`` (ONNX export run by onnxruntime on the CPU,
+            verified against the model on ``example`` first) or ``'onnxruntime-int8'``
+            (that export statically quantised to int8 by onnxruntime, calibrated on
+            ``calibration``; see :class:`Int8OrtRunner`).
         channels_last: convert weights (and, in the returned callable, inputs) to NHWC,
             which oneDNN (CPU) and cuDNN tensor cores prefer.
+        calibration: for ``'onnxruntime-int8'``, a few real inputs of the deployment size,
+            preprocessed as the model's own; the last is held out for the check.
+        min_cosine: for ``'onnxruntime-int8'``, the least cosine similarity with fp32 on
+            the held-out input; below it the int8 model is refused.
 
     Returns a callable ``f(x)`` with the model's outputs; inputs are converted to the
     chosen layout inside, so callers pass ordinary tensors.
@@ -186,6 +194,8 @@ def optimize_for_inference(model: nn.Module, example: Optional[torch.Tensor] = N
         runner = torch.compile(folded, **(compile_kwargs or {}))
     elif backend == 'onnxruntime':
         runner = OrtRunner(folded, example)
+    elif backend == 'onnxruntime-int8':
+        runner = Int8OrtRunner(folded, calibration or [], min_cosine)
     else:
         example = example.contiguous(memory_format=fmt)
         with torch.no_grad():
@@ -202,6 +212,7 @@ def optimize_for_inference(model: nn.Module, example: Optional[torch.Tensor] = N
 
     infer.module = folded
     infer.backend = backend
+    infer.cosine = getattr(runner, 'cosine', None)  # int8: the held-out check's figure
     return infer
 
 
@@ -228,6 +239,52 @@ class OrtRunner:
 
     def __call__(self, x: torch.Tensor):
         outs = [torch.from_numpy(o) for o in self.session.run(
+            None, {self.input_name: x.detach().cpu().contiguous().numpy()})]
+        return outs[0] if self.container is None else self.container(outs)
+
+
+class Int8OrtRunner:
+    """The model exported, statically quantised to int8 and run by onnxruntime.
+
+    ``calibration``: a few real inputs, preprocessed as the model's own (normalised images
+    of the deployment size); the last one is held out and the int8 outputs are compared
+    with fp32 on it (``cosine`` keeps the figure).  Refuses to build below ``min_cosine``.
+    """
+
+    def __init__(self, model: nn.Module, calibration: Sequence[torch.Tensor],
+                 min_cosine: float = 0.999, threads: Optional[int] = None):
+        import os
+        import tempfile
+
+        from .int8 import cosine_similarity, quantize_static_onnx
+        calibration = list(calibration)
+        if len(calibration) < 2:
+            raise ValueError("optimize_for_inference(backend='onnxruntime-int8'): give "
+                             '`calibration`, at least 2 real preprocessed inputs (the last '
+                             f'is held out for the accuracy check); got {len(calibration)}')
+        shapes = {tuple(x.shape) for x in calibration}
+        if len(shapes) != 1:
+            raise ValueError('optimize_for_inference: the calibration inputs must share one '
+                             f'shape (the deployment size); got {sorted(shapes)}')
+        held_out, fit = calibration[-1], calibration[:-1]
+        with torch.no_grad():
+            out = model(held_out)
+        self.container = None if isinstance(out, torch.Tensor) else type(out)
+        with tempfile.TemporaryDirectory() as tmp:
+            fp32_path, int8_path = os.path.join(tmp, 'fp32.onnx'), os.path.join(tmp, 'int8.onnx')
+            export_onnx(model, fp32_path, tuple(held_out.shape), fold=False, dynamic=True)
+            quantize_static_onnx(fp32_path, int8_path, fit)
+            self.session = ort_session(int8_path, threads)
+        self.input_name = self.session.get_inputs()[0].name
+        self.cosine = cosine_similarity(self(held_out), out)
+        if not self.cosine >= min_cosine:
+            raise AssertionError(
+                f'int8 outputs have cosine similarity {self.cosine:.5f} with fp32 on a '
+                f'held-out input, below min_cosine={min_cosine}: calibrate on more (or more '
+                'typical) images, or deploy in fp32 (backend=\'onnxruntime\')')
+
+    def __call__(self, x: torch.Tensor):
+        outs: List[torch.Tensor] = [torch.from_numpy(o) for o in self.session.run(
             None, {self.input_name: x.detach().cpu().contiguous().numpy()})]
         return outs[0] if self.container is None else self.container(outs)
 

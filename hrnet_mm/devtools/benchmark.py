@@ -40,6 +40,7 @@ SHAPES: Dict[str, Tuple[int, int]] = {
 PEERS = ('mmdet', 'mmseg', 'mmpose', 'timm')
 MODELS = ('hrnet_mm', ) + PEERS
 AGREEMENT_RTOL = 1e-4
+INT8_MIN_COSINE = 0.999  # the int8 path's stated accuracy, checked before timing
 
 
 # -- models --------------------------------------------------------------------------------
@@ -186,6 +187,28 @@ def autocast(device: torch.device, dtype: str):
     raise ValueError(f"benchmark: dtype={dtype!r}; choose 'fp32' or 'bf16'")
 
 
+# The int8 path is calibrated on real images (the demo data's scenes and faces); the last
+# one is held out for its cosine check against fp32.
+CALIBRATION_GLOBS = ('seg/img_dir/train/*.jpg', 'face/images/*.jpg')
+
+
+def calibration_inputs(shape: Sequence[int], demo_root: Optional[str] = None
+                       ) -> List[torch.Tensor]:
+    """The demo images as normalised inputs of ``shape`` (N, 3, H, W): N images each."""
+    import glob
+
+    from hrnet_mm.deploy.int8 import images_as_inputs
+    root = demo_root or os.environ.get('HRNET_MM_DEMO_ROOT', 'data/demo')
+    paths = sorted(p for g in CALIBRATION_GLOBS for p in glob.glob(os.path.join(root, g)))
+    n = shape[0]
+    if len(paths) < 2 * n:
+        raise FileNotFoundError(
+            f'benchmark: the int8 path calibrates on the demo images ({", ".join(CALIBRATION_GLOBS)}'
+            f' under {root}); found {len(paths)}: run python tools/prepare_demo_data.py')
+    images = images_as_inputs(paths, shape[2:])
+    return [torch.cat(images[k:k + n]) for k in range(0, len(images) - n + 1, n)]
+
+
 def prepare(model: nn.Module, mode: Mode, train: bool, device: torch.device,
             example: torch.Tensor) -> Callable[[torch.Tensor], object]:
     """A callable ``f(x)`` running ``model`` (a private copy) in ``mode``."""
@@ -196,12 +219,17 @@ def prepare(model: nn.Module, mode: Mode, train: bool, device: torch.device,
             raise ValueError('benchmark: the deploy mode is for inference only')
         if mode.deploy == 'onnxruntime' and device.type != 'cpu':
             raise ValueError('benchmark: the onnxruntime deploy path runs on the CPU')
+        calibration = None
+        if mode.deploy == 'onnxruntime-int8':
+            calibration = calibration_inputs(tuple(example.shape))
         infer = optimize_for_inference(model.to(device), example.to(device),
-                                       backend=mode.deploy, channels_last=True)
+                                       backend=mode.deploy, channels_last=True,
+                                       calibration=calibration, min_cosine=INT8_MIN_COSINE)
 
         def run_deploy(x):
             with autocast(device, mode.dtype):
                 return infer(x)
+        run_deploy.cosine = infer.cosine  # int8: checked on a held-out real image
         return run_deploy
     net = copy.deepcopy(model).to(device)
     if mode.with_cp:
@@ -307,6 +335,7 @@ class Entry:
     times: List[float] = field(default_factory=list)
     peak_bytes: int = 0
     error: Optional[str] = None
+    check: str = ''  # how its outputs compared with eager fp32 before timing
 
     @property
     def median(self) -> float:
@@ -403,12 +432,17 @@ def measure_case(case: Case, modes: Sequence[Mode], device: torch.device,
                 with PeakMemory(device) as mem:
                     out = e.run(x)
                 e.peak_bytes = max(e.peak_bytes, mem.peak)
-                if k == 0 and not case.train and e.mode.dtype == 'fp32':
+                if k == 0 and e.mode.deploy == 'onnxruntime-int8':
+                    # int8 is never equal to fp32: it was refused below INT8_MIN_COSINE on
+                    # a held-out real image when it was built; that figure is reported.
+                    e.check = f'cosine {e.run.cosine:.5f}'
+                elif k == 0 and not case.train and e.mode.dtype == 'fp32':
                     # Every mode is checked too (layout, folding, graph backends), so a
                     # fast but wrong execution path is never timed.
                     err = relative_error(out, expected[e.model])
                     if not err <= AGREEMENT_RTOL:
                         raise AssertionError(f'output differs from eager by {err:.1e}')
+                    e.check = f'{err:.0e}' if err else '0'
         except Exception as exc:
             e.error, e.run = f'{type(exc).__name__}: {exc}'.splitlines()[0][:120], None
         if progress is not None:
@@ -515,6 +549,95 @@ def matmul_peak(device: torch.device, dtype: str = 'fp32', size: int = 4096,
     return 2 * size**3 / min(times) / 1e12
 
 
+def conv_ceiling(device: torch.device, channels: int = 256, size: Tuple[int, int] = (64, 128),
+                 repeats: int = 5) -> Dict[str, float]:
+    """This device's achieved fp32 GFLOP/s on one large 3x3 convolution (``channels`` in
+    and out, stride 1, at ``size``): the ceiling the HRNet paths are measured against.
+
+    On the CPU both kernels HRNet runs on are measured, torch's (oneDNN, channels_last) and
+    onnxruntime's (MLAS); on a GPU, torch's (cuDNN).  Best of ``repeats`` after warm-up.
+    """
+    conv = nn.Conv2d(channels, channels, 3, padding=1, bias=False).eval().to(device)
+    x = torch.randn(1, channels, *size, device=device)
+    flops = 2 * channels * channels * 9 * size[0] * size[1]
+
+    def best(run) -> float:
+        for _ in range(2):
+            run()
+        synchronize(device)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run()
+            synchronize(device)
+            times.append(time.perf_counter() - start)
+        return flops / min(times) / 1e9
+
+    conv_cl = conv.to(memory_format=torch.channels_last)
+    x_cl = x.contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        ceiling = {'torch': best(lambda: conv_cl(x_cl))}
+    if device.type == 'cpu':
+        import tempfile
+
+        from hrnet_mm.deploy import export_onnx, ort_session
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, 'conv.onnx')
+            export_onnx(conv, path, tuple(x.shape), fold=False)
+            session = ort_session(path)
+            feed = {session.get_inputs()[0].name: x.numpy()}
+            ceiling['onnxruntime'] = best(lambda: session.run(None, feed))
+    return ceiling
+
+
+def ceiling_line(ceiling: Dict[str, float]) -> str:
+    parts = ', '.join(f'{k} {v:.1f}' for k, v in ceiling.items())
+    return (f'fp32 ceiling (one 3x3 conv 256->256 at 64x128, GFLOP/s): {parts}; the TFLOP/s '
+            'column gives each path\'s share of the larger')
+
+
+# Input sizes and widths of the scaling table (pose crop ... a full Cityscapes frame).
+SCALING_SIZES = ((256, 256), (512, 512), (512, 1024), (1024, 2048))
+SCALING_WIDTHS = (18, 32, 48)
+
+
+def scaling_rows(device: torch.device, backend: str = 'onnxruntime',
+                 sizes: Sequence[Tuple[int, int]] = SCALING_SIZES,
+                 widths: Sequence[int] = SCALING_WIDTHS, repeats: int = 2,
+                 progress=None) -> List[List[str]]:
+    """Time against input size and width for one deploy path, beside the work (conv
+    GMACs): rows of width, size, GMACs, ms, GFLOP/s and ms per GMAC relative to the
+    smallest case, which stays near 1.0 where the cost grows linearly with the work."""
+    from hrnet_mm.deploy import optimize_for_inference
+    rows, base = [], None
+    for width in widths:
+        model = randomize(build_hrnet_mm(width)).eval()
+        for h, w in sizes:
+            x = torch.randn(1, 3, h, w, device=device)
+            macs = conv_macs(model, x)
+            infer = optimize_for_inference(model.to(device), x, backend=backend)
+            infer(x)
+            times = []
+            for _ in range(repeats):
+                synchronize(device)
+                start = time.perf_counter()
+                infer(x)
+                synchronize(device)
+                times.append(time.perf_counter() - start)
+            t = min(times)
+            per_gmac = t / (macs / 1e9)
+            base = base or per_gmac
+            rows.append([f'W{width}', f'{h}x{w}', f'{macs / 1e9:.3g}', f'{t * 1e3:.0f}',
+                         f'{2 * macs / t / 1e9:.1f}', f'{per_gmac / base:.2f}'])
+            if progress is not None:
+                progress.update(1)
+            del infer
+    return rows
+
+
+SCALING_HEADER = ['width', 'input', 'GMACs', 'ms', 'GFLOP/s', 'ms per GMAC (rel.)']
+
+
 # -- reporting ---------------------------------------------------------------------------------
 def device_description(device: torch.device) -> str:
     if device.type == 'cuda':
@@ -542,7 +665,7 @@ def result_rows(result: CaseResult, peak_tflops: Optional[float]) -> List[List[s
     for e in result.entries:
         mode = e.mode.label
         if e.error or not e.times:
-            rows.append([e.model, mode, 'not run', '', '', '', e.error or ''])
+            rows.append([e.model, mode, 'not run', '', '', '', '', e.error or ''])
             continue
         ms = e.median * 1e3
         tflops = flops / e.median / 1e12
@@ -553,11 +676,12 @@ def result_rows(result: CaseResult, peak_tflops: Optional[float]) -> List[List[s
         # onnxruntime's arena keeps its memory from the export check on: not measurable
         memory = '-' if e.mode.deploy == 'onnxruntime' else _fmt_mem(e.peak_bytes)
         rows.append([e.model, mode, f'{ms:.1f}', f'{case.batch / e.median:.1f}', memory, tf,
-                     ratio])
+                     e.check or '-', ratio])
     return rows
 
 
-HEADER = ['model', 'mode', 'ms/iter', 'images/s', 'peak mem', 'TFLOP/s', 'hrnet_mm best is']
+HEADER = ['model', 'mode', 'ms/iter', 'images/s', 'peak mem', 'TFLOP/s', 'vs eager fp32',
+          'hrnet_mm best is']
 
 
 def summary_line(result: CaseResult) -> str:
@@ -587,12 +711,16 @@ def format_table(rows: List[List[str]], header: Sequence[str] = HEADER,
 
 
 def markdown_section(title: str, command: str, results: Iterable[CaseResult],
-                     peak_tflops: Optional[float], notes: Sequence[str] = ()) -> str:
+                     peak_tflops: Optional[float], notes: Sequence[str] = (),
+                     scaling: Optional[List[List[str]]] = None,
+                     int8_accuracy=None) -> str:
     lines = [f'## {title}', '', f'Measured with `{command}`.', '']
     if peak_tflops:
-        lines += [f'Measured matmul peak: {peak_tflops:.1f} TFLOP/s; the TFLOP/s column '
+        lines += [f'Peak: {peak_tflops:.3g} TFLOP/s (see below); the TFLOP/s column '
                   'counts 2 x conv MACs (x3 for a training step) and gives its share of '
-                  'that peak.', '']
+                  'that peak.  "vs eager fp32": the largest relative error of the outputs '
+                  '(fp32 paths), or the cosine similarity on a held-out real image (int8), '
+                  'checked before timing.', '']
     for note in notes:
         lines += [note, '']
     for result in results:
@@ -602,6 +730,20 @@ def markdown_section(title: str, command: str, results: Iterable[CaseResult],
         if result.profile:
             lines += ['Where the time goes (share of profiled self time, by op kind):', '',
                       format_profile(result.profile, markdown=True), '']
+    if int8_accuracy:
+        from .int8_accuracy import HEADER as ACC_HEADER
+        from .int8_accuracy import rows as acc_rows
+        lines += ['### int8 accuracy: the same checkpoint and test data, fp32 against the '
+                  'int8 path', '',
+                  'The demo models are trained by the command itself (their demo schedules); '
+                  'the int8 path is calibrated on the test images as the model sees them '
+                  '(the demo\'s training and test images are the same).  NME: lower is '
+                  'better.', '', format_table(acc_rows(int8_accuracy), ACC_HEADER,
+                                              markdown=True), '']
+    if scaling:
+        lines += ['### Scaling: time against input size and width (hrnet_mm backbone, '
+                  'deploy[onnxruntime], batch 1)', '',
+                  format_table(scaling, SCALING_HEADER, markdown=True), '']
     return '\n'.join(lines)
 
 

@@ -159,6 +159,9 @@ def test_cli_end_to_end(tmp_path):
     assert (tmp_path / 'benchmarks_cpu.png').stat().st_size > 1000
     assert 'where the time goes' in proc.stdout
     assert '| hrnet_mm deploy[jit] |' in text  # the profile table
+    # the ceiling, measured in the same run, and each path's share of it
+    assert 'fp32 ceiling (one 3x3 conv 256->256 at 64x128, GFLOP/s): torch ' in proc.stdout
+    assert 'Fp32 ceiling' in text and '%)' in text
 
 
 def test_profile_breakdown_attributes_time_to_op_kinds():
@@ -230,3 +233,38 @@ def test_help_imports_no_torch_and_nothing_is_written_by_default():
     assert tool.parse_args(['--write']).write == tool.DEFAULT_DOC
     from hrnet_mm.deploy import INFERENCE_BACKENDS
     assert tool.INFERENCE_BACKENDS == INFERENCE_BACKENDS
+
+
+def test_int8_path_is_timed_after_its_cosine_check(demo_root, monkeypatch):
+    monkeypatch.setenv('HRNET_MM_DEMO_ROOT', str(demo_root))
+    monkeypatch.setattr(bm, 'INT8_MIN_COSINE', 0.99)  # random weights at a toy size
+    case = bm.Case('pose', 18, 1, False, TINY)
+    modes = [bm.Mode(deploy='onnxruntime'), bm.Mode(deploy='onnxruntime-int8')]
+    result = bm.measure_case(case, modes, torch.device('cpu'), ['hrnet_mm'], warmup=1,
+                             repeats=1)
+    fp32, int8 = result.entries
+    assert fp32.error is None and int8.error is None, (fp32.error, int8.error)
+    assert int8.check.startswith('cosine 0.99') and len(int8.times) == 1
+    assert fp32.check == '0' or float(fp32.check) <= bm.AGREEMENT_RTOL
+    rows = bm.result_rows(result, 0.1)
+    assert rows[1][1] == 'deploy[onnxruntime-int8]' and rows[1][6] == int8.check
+
+
+def test_int8_calibration_needs_the_demo_images(tmp_path, monkeypatch):
+    monkeypatch.setenv('HRNET_MM_DEMO_ROOT', str(tmp_path))
+    with pytest.raises(FileNotFoundError, match='prepare_demo_data.py'):
+        bm.calibration_inputs((1, 3, 32, 32))
+
+
+def test_conv_ceiling_measures_torch_and_onnxruntime():
+    ceiling = bm.conv_ceiling(torch.device('cpu'), channels=32, size=(16, 16), repeats=1)
+    assert set(ceiling) == {'torch', 'onnxruntime'} and min(ceiling.values()) > 0
+    assert 'torch' in bm.ceiling_line(ceiling)
+
+
+def test_scaling_rows_set_time_against_work():
+    rows = bm.scaling_rows(torch.device('cpu'), sizes=((64, 64), (64, 128)), widths=(18, ),
+                           repeats=1)
+    assert [r[:2] for r in rows] == [['W18', '64x64'], ['W18', '64x128']]
+    assert rows[0][-1] == '1.00'  # relative to the first case
+    assert 1.8 < float(rows[1][2]) / float(rows[0][2]) < 2.2  # twice the pixels, the MACs
