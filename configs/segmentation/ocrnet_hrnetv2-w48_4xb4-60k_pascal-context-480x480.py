@@ -22,12 +22,7 @@ model = dict(_base_.ocr_cascade, decode_head=[
     dict(_base_.model.decode_head, loss_decode=_base_.ocr_soft_region_loss),
     dict(_base_.ocr_head_w48, num_classes=_base_.model.decode_head.num_classes)])
 
-paper = dict(
-    source='TPAMI',
-    table='T5',
-    row='HRNetV2-W48 + OCR, PASCAL-Context, mIoU (60 classes)',
-    metric='mIoU', value=50.1,
-    params_m=None, gflops=None,
-    input_shape=(3, 480, 480),  # the paper's PASCAL-Context train/test size
-    zoo=None,  # mmseg has no OCRNet PASCAL-Context config
-    note='paper number with six scales + flip (--tta)')
+# The FCN config's table and input size; this row's number.
+paper = dict(_base_.paper, row='HRNetV2-W48 + OCR, PASCAL-Context, mIoU (60 classes)', value=50.1,
+             zoo=None,  # mmseg has no OCRNet PASCAL-Context config
+             note='paper number with six scales + flip (--tta)')
