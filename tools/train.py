@@ -37,6 +37,11 @@ def parse_args(argv=None):
         help='load a load_from/--resume checkpoint that does not fully match the model '
         '(only the matching tensors), e.g. to fine-tune with another number of classes')
     parser.add_argument(
+        '--compile', action='store_true',
+        help="torch.compile the training step (mmengine's `compile` config): compiles on "
+        'the first iteration (minutes on a CPU), pays off on long runs; '
+        'docs/benchmarks.md measures it')
+    parser.add_argument(
         '--skip-data-check', action='store_true',
         help='do not check every image/annotation before training (hrnet_mm.preflight)')
     add_common_args(parser)
@@ -60,6 +65,9 @@ def build_cfg(args):
         else:
             optim_wrapper.type = 'AmpOptimWrapper'
             optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+    if args.compile:
+        cfg.compile = True  # mmengine's Runner compiles model.train_step on the first step
 
     if args.auto_scale_lr:
         scale = cfg.get('auto_scale_lr', None)

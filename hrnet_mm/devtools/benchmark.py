@@ -674,7 +674,7 @@ def result_rows(result: CaseResult, peak_tflops: Optional[float]) -> List[List[s
             tf += f' ({100 * tflops / peak_tflops:.0f}%)'
         ratio = '' if ours is None else f'{e.median / ours.median:.2f}x'
         # onnxruntime's arena keeps its memory from the export check on: not measurable
-        memory = '-' if e.mode.deploy == 'onnxruntime' else _fmt_mem(e.peak_bytes)
+        memory = '-' if (e.mode.deploy or '').startswith('onnxruntime') else _fmt_mem(e.peak_bytes)
         rows.append([e.model, mode, f'{ms:.1f}', f'{case.batch / e.median:.1f}', memory, tf,
                      e.check or '-', ratio])
     return rows
@@ -735,7 +735,8 @@ def markdown_section(title: str, command: str, results: Iterable[CaseResult],
         from .int8_accuracy import rows as acc_rows
         lines += ['### int8 accuracy: the same checkpoint and test data, fp32 against the '
                   'int8 path', '',
-                  'The demo models are trained by the command itself (their demo schedules); '
+                  'Checkpoints: without CONFIG=CHECKPOINT pairs, the demo models trained by the '
+                  'command itself (their demo schedules); '
                   'the int8 path is calibrated on the test images as the model sees them '
                   '(the demo\'s training and test images are the same).  NME: lower is '
                   'better.', '', format_table(acc_rows(int8_accuracy), ACC_HEADER,

@@ -160,6 +160,11 @@ def test_amp_sets_amp_optim_wrapper(train_tool):
     assert cfg.optim_wrapper.clip_grad == plain.optim_wrapper.clip_grad
 
 
+def test_compile_asks_mmengine_to_compile_the_training_step(train_tool):
+    assert build(train_tool).get('compile') in (None, False)
+    assert build(train_tool, '--compile').compile is True  # Runner._maybe_compile's switch
+
+
 def test_amp_on_a_machine_without_accelerator(train_tool, capsys):
     """mmengine's AmpOptimWrapper asserts a GPU/NPU/MLU/MUSA; the tool says so up front."""
     from mmengine.device import (is_cuda_available, is_mlu_available, is_musa_available,
