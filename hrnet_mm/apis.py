@@ -178,6 +178,17 @@ def _inferencer(cfg, scope: str, checkpoint: Optional[str], meta: dict, device: 
     """The toolbox's own Inferencer for ``cfg``: mmdet's DetInferencer, mmseg's
     MMSegInferencer, mmpose's MMPoseInferencer (top-down on the whole image)."""
     cfg = copy.deepcopy(cfg)
+    if not (cfg.get('test_dataloader') or {}).get('dataset'):
+        # The inferencers read their pipeline from the test loader.  A training-only
+        # config may have only a val loader (the same test-time pipeline) or only the
+        # top-level `test_pipeline` the toolboxes' older inference_model() read.
+        if (cfg.get('val_dataloader') or {}).get('dataset'):
+            cfg.test_dataloader = cfg.val_dataloader
+        elif cfg.get('test_pipeline'):
+            cfg.test_dataloader = dict(dataset=dict(pipeline=cfg.test_pipeline))
+        else:
+            raise ValueError('the config has no test_dataloader/val_dataloader dataset and '
+                             'no test_pipeline for the inferencer to run; give one')
     vis = dict(cfg.get('visualizer') or {})
     vis.pop('vis_backends', None)  # draw to an array only; nothing under a work_dir
     if scope == 'mmpose':
