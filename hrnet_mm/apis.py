@@ -230,7 +230,8 @@ def draw_predictions(cfg, checkpoint: Optional[str], image: str, out: str,
             raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
         from .checkpoint_io import torch_load_trusted
         state = torch_load_trusted(checkpoint, 'cpu')
-    meta = ((state or {}).get('meta') or {}).get('dataset_meta') or config_dataset_meta(cfg)
+    meta = ((state or {}).get('meta') or {}).get('dataset_meta') or (
+        config_dataset_meta(cfg) if scope in ('mmdet', 'mmseg') else {})  # mmpose: its own
     say(f'building the {scope} inferencer' + (f' and loading {checkpoint}' if checkpoint
                                                else ''))
     import warnings
