@@ -164,8 +164,8 @@ def optimize_for_inference(model: nn.Module, example: Optional[torch.Tensor] = N
             ``calibration``; see :class:`Int8OrtRunner`).
         channels_last: convert weights (and, in the returned callable, inputs) to NHWC,
             which oneDNN (CPU) and cuDNN tensor cores prefer.
-        calibration: for ``'onnxruntime-int8'``, a few real inputs of the deployment size,
-            preprocessed as the model's own; the last is held out for the check.
+        calibration: for ``'onnxruntime-int8'``, a few real inputs as deployed (any
+            sizes), preprocessed as the model's own; the last is held out for the check.
         min_cosine: for ``'onnxruntime-int8'``, the least cosine similarity with fp32 on
             the held-out input; below it the int8 model is refused.
 
@@ -247,8 +247,11 @@ class Int8OrtRunner:
     """The model exported, statically quantised to int8 and run by onnxruntime.
 
     ``calibration``: a few real inputs, preprocessed as the model's own (normalised images
-    of the deployment size); the last one is held out and the int8 outputs are compared
-    with fp32 on it (``cosine`` keeps the figure).  Refuses to build below ``min_cosine``.
+    as the deployment sees them; their sizes may differ, as a keep-ratio pipeline's do);
+    the last one is held out and the int8 outputs are compared with fp32 on it
+    (``cosine`` keeps the figure).  Refuses to build below ``min_cosine``.  The graph has
+    dynamic height and width, so it runs at any size; the activation ranges it was
+    calibrated with are per tensor and do not depend on the size.
     """
 
     def __init__(self, model: nn.Module, calibration: Sequence[torch.Tensor],
@@ -262,10 +265,11 @@ class Int8OrtRunner:
             raise ValueError("optimize_for_inference(backend='onnxruntime-int8'): give "
                              '`calibration`, at least 2 real preprocessed inputs (the last '
                              f'is held out for the accuracy check); got {len(calibration)}')
-        shapes = {tuple(x.shape) for x in calibration}
-        if len(shapes) != 1:
-            raise ValueError('optimize_for_inference: the calibration inputs must share one '
-                             f'shape (the deployment size); got {sorted(shapes)}')
+        channels = {tuple(x.shape[:2]) for x in calibration}
+        if len(channels) != 1 or any(x.dim() != 4 for x in calibration):
+            raise ValueError('optimize_for_inference: the calibration inputs must be N, C, H, '
+                             'W tensors of one batch size and channel count (their sizes may '
+                             f'differ); got {sorted(tuple(x.shape) for x in calibration)}')
         held_out, fit = calibration[-1], calibration[:-1]
         with torch.no_grad():
             out = model(held_out)

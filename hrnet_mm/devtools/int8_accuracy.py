@@ -102,12 +102,9 @@ def measure(config: str, checkpoint: str, metric: str, work_dir: str,
 
         def before_test(self, runner):
             model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+            # as the test loader gives them: sizes differ where the pipeline keeps the
+            # aspect ratio, and the int8 graph runs at every size
             calibration = _calibration_from_loader(runner, calibration_count)
-            # the inputs differ in size where the pipeline keeps the aspect ratio; the
-            # calibration needs one shape (the activation ranges are what it measures)
-            size = calibration[0].shape[-2:]
-            calibration = [x if x.shape[-2:] == size else torch.nn.functional.interpolate(
-                x, size=size, mode='bilinear', align_corners=False) for x in calibration]
             found['runner'] = swap_in_int8(model, calibration, min_cosine)
             found['count'] = len(calibration) - 1
 

@@ -205,6 +205,17 @@ def test_onnx_dynamic_shapes(tmp_path):
     assert verify_onnx(path, model, torch.randn(2, 3, 96, 128)) <= 1e-4
 
 
+def test_onnx_dynamic_shapes_where_mmseg_fusion_overshoots(tmp_path):
+    """Exported at a size that fits (the scale-factor upsampling lands on the target), run
+    at one that does not (60x84: branches 15x21, 8x11, 4x6, 2x3; 2x of 8x11 overshoots)."""
+    model = randomize(HRNet(extra=small_extra(), out_form='v2', upsample_mode='bilinear',
+                            upsample_by='scale'))
+    path = str(tmp_path / 'hrnet_v2.onnx')
+    export_onnx(model, path, input_shape=(1, 3, 64, 64), dynamic=True)
+    assert verify_onnx(path, model, torch.randn(1, 3, 60, 84)) <= 1e-4
+    assert verify_onnx(path, model, torch.randn(1, 3, 64, 96)) <= 1e-4
+
+
 def test_onnx_full_hrnetv2_segmentor(tmp_path):
     """A whole mmseg EncoderDecoder (HRNetV2 + FCN head on the 15C concatenation)."""
     channels = [8, 16, 32, 64]

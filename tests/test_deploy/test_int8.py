@@ -60,10 +60,28 @@ def test_int8_backbone_is_close_to_fp32_and_says_how_close(net, calibration):
 def test_int8_needs_real_calibration_inputs(net, calibration):
     with pytest.raises(ValueError, match='`calibration`, at least 2 real'):
         optimize_for_inference(net, calibration[0], backend='onnxruntime-int8')
-    mixed = [calibration[0], torch.randn(1, 3, 32, 32)]
-    with pytest.raises(ValueError, match='share one shape'):
+    gray = [calibration[0], calibration[1][:, :1]]
+    with pytest.raises(ValueError, match='one batch size and channel count'):
         optimize_for_inference(net, calibration[0], backend='onnxruntime-int8',
-                               calibration=mixed, min_cosine=MIN_COSINE)
+                               calibration=gray, min_cosine=MIN_COSINE)
+
+
+def test_int8_runs_at_every_size_a_keep_ratio_pipeline_gives(demo_root):
+    """Calibrated on images of two sizes, run at a third whose sides are not multiples of
+    32: MMSeg's fusion (upsample_by='scale') then overshoots and resizes once more, which
+    the dynamic-shape graph must hold although the export size did not need it."""
+    paths = sorted(glob.glob(str(demo_root / 'seg/img_dir/train/*.jpg')))
+    net = randomize(HRNet(arch='w18_small_v1', upsample_mode='bilinear', upsample_by='scale'))
+    calibration = (images_as_inputs(paths[:2], (64, 96)) + images_as_inputs(paths[2:3], (72, 88))
+                   + images_as_inputs(paths[3:4], (64, 96)))
+    infer = optimize_for_inference(net, None, backend='onnxruntime-int8',
+                                   calibration=calibration, min_cosine=MIN_COSINE)
+    x = images_as_inputs(paths[:1], (60, 84))[0]
+    with torch.no_grad():
+        expected = net(x)
+    got = infer(x)
+    assert [t.shape for t in got] == [t.shape for t in expected]
+    assert cosine_similarity(got, expected) >= MIN_COSINE
 
 
 def test_int8_below_the_stated_cosine_is_refused(net, calibration):

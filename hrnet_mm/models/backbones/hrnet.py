@@ -217,7 +217,10 @@ class Resize(nn.Module):
         if self.by == 'scale' and scale > 1:
             x = F.interpolate(x, size=[s * scale for s in x.shape[-2:]], mode=self.mode,
                               align_corners=self.align_corners)
-            if tuple(x.shape[-2:]) == tuple(size):
+            # A traced export (ONNX) records one branch of this test; it keeps the second
+            # resize there, so a dynamic-shape graph stays right at sizes that overshoot
+            # (a resize to the same size is the identity for nearest and bilinear).
+            if tuple(x.shape[-2:]) == tuple(size) and not torch.jit.is_tracing():
                 return x
         return F.interpolate(x, size=size, mode=self.mode, align_corners=self.align_corners)
 
