@@ -11,7 +11,9 @@ table; with ``--write`` also into docs/benchmarks.md (one section per device) wi
     python tools/benchmark.py --profile --write     # and update docs/benchmarks.md
 
 A case is TASK:BATCH:infer|train[:HxW] with TASK pose (256x192), seg (512x1024) or det
-(800x1344); HxW overrides the task's input size.  Modes: every model runs NCHW and
+(800x1344), the backbone alone, or seg+head / det+neck, the backbone with the HRNetV2
+decode head / the HRFPN neck (hrnet_mm's exact rewrites against the toolboxes' own);
+HxW overrides the task's input size.  Modes: every model runs NCHW and
 channels_last (``--formats``); ``--fold-bn`` adds BN-folded inference for every model,
 ``--compile`` torch.compile for every model; hrnet_mm also runs its deploy path
 (``--deploy``: default jit and onnxruntime on CPU, compile on GPU).
@@ -19,6 +21,7 @@ channels_last (``--formats``); ``--fold-bn`` adds BN-folded inference for every 
 import argparse
 import os.path as osp
 import sys
+import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -26,7 +29,7 @@ DEFAULT_DOC = osp.join(ROOT, 'docs', 'benchmarks.md')
 # hrnet_mm.deploy.INFERENCE_BACKENDS, written here so that --help answers without importing
 # torch (a test keeps the two equal).
 INFERENCE_BACKENDS = ('eager', 'jit', 'compile', 'onnxruntime', 'onnxruntime-int8')
-CPU_CASES = ['seg:1:infer', 'det:1:infer', 'seg:1:train']
+CPU_CASES = ['seg+head:1:infer', 'det+neck:1:infer', 'seg+head:1:train']
 GPU_CASES = ['pose:256:infer', 'seg:8:infer', 'det:4:infer', 'pose:64:train',
              'seg:4:train']
 
@@ -178,6 +181,8 @@ def main(argv=None) -> int:
         return n * (max(args.warmup, 1) + args.repeats)
 
     where = bm.device_description(device)
+    clock = {'timed cases': 0.0, 'profiling': 0.0}  # wall time of each part, printed last
+    start = time.perf_counter()
     notes = []
     if gpu:
         peak = bm.matmul_peak(device, args.dtype)
@@ -198,15 +203,20 @@ def main(argv=None) -> int:
             except AssertionError as exc:
                 print(f'error: {exc}', file=sys.stderr)
                 return 1
+            clock['timed cases'] += time.perf_counter() - start
+            start = time.perf_counter()
             if args.profile:
                 profiled = [bm.Mode(channels_last=True, dtype=args.dtype)]
                 if not case.train:
                     profiled.append(bm.Mode(dtype=args.dtype, deploy='jit'))
                 result.profile = bm.profile_case(case, device, profiled)
+            clock['profiling'] += time.perf_counter() - start
+            start = time.perf_counter()
             results.append(result)
             tqdm.write(f'\n{case.label}\n'
                        + bm.format_table(bm.result_rows(result, peak))
                        + f'\n{bm.summary_line(result)}\n{bm.agreement_line(result)}'
+                       + (f'\n{bm.work_line(result)}' if bm.work_line(result) else '')
                        + ('\nwhere the time goes (share of profiled self time):\n'
                           + bm.format_profile(result.profile) if result.profile else ''),
                        file=sys.stdout)
@@ -217,6 +227,8 @@ def main(argv=None) -> int:
         with tqdm(total=len(bm.SCALING_SIZES) * len(bm.SCALING_WIDTHS), desc='scaling',
                   unit='case', file=sys.stderr) as progress:
             scaling = bm.scaling_rows(device, backend, progress=progress)
+        clock['scaling'] = time.perf_counter() - start
+        start = time.perf_counter()
         print(f'\nscaling (hrnet_mm backbone, deploy[{backend}], batch 1)\n'
               + bm.format_table(scaling, bm.SCALING_HEADER))
 
@@ -225,6 +237,12 @@ def main(argv=None) -> int:
         accuracy = int8_accuracy(args.int8_accuracy)
         if accuracy is None:
             return 2
+        clock['int8 accuracy'] = time.perf_counter() - start
+    # what the defaults cost is the timed cases (the ceiling included); the rest is opt-in
+    wall = 'wall time on this machine: ' + ', '.join(
+        f'{k} {v // 60:.0f}m{v % 60:02.0f}s' for k, v in clock.items() if v)
+    print(f'\n{wall}')
+    notes.append(wall)
 
     if args.write and not args.no_write:
         command = 'python tools/benchmark.py ' + ' '.join(argv if argv is not None

@@ -31,12 +31,19 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from .markdown import markdown_table
 
-# (height, width) of the three workloads HRNet is used for.
+# (height, width) of the three workloads HRNet is used for.  'seg+head' and 'det+neck'
+# time the backbone with what follows it in the toolbox, where hrnet_mm's exact rewrites
+# are: the HRNetV2 decode head (hrnet_mm's HRNetV2Head against mmseg's FCNHead with
+# resize_concat, the head every peer's HRNet is used with) and HRNetV2p's HRFPN (against
+# mmdet's), same weights; the other tasks time the backbone alone.
 SHAPES: Dict[str, Tuple[int, int]] = {
     'pose': (256, 192),
     'seg': (512, 1024),
     'det': (800, 1344),
+    'seg+head': (512, 1024),
+    'det+neck': (800, 1344),
 }
+SEG_CLASSES = 19  # Cityscapes
 PEERS = ('mmdet', 'mmseg', 'mmpose', 'timm')
 MODELS = ('hrnet_mm', ) + PEERS
 AGREEMENT_RTOL = 1e-4
@@ -83,6 +90,44 @@ def build_peer(name: str, width: int) -> nn.Module:
     raise ValueError(f'benchmark: unknown model {name!r}; choose from {list(MODELS)}')
 
 
+def build_after(task: str, name: str, width: int) -> Optional[nn.Module]:
+    """The head or neck a task times after the backbone: hrnet_mm's own for hrnet_mm (and
+    for the agreement references), the toolbox's for every peer; ``None`` for the
+    backbone-only tasks."""
+    channels = [width * 2**k for k in range(4)]
+    if task == 'seg+head':
+        cfg = dict(in_channels=channels, in_index=(0, 1, 2, 3), channels=sum(channels),
+                   input_transform='resize_concat', kernel_size=1, num_convs=1,
+                   concat_input=False, dropout_ratio=-1, num_classes=SEG_CLASSES,
+                   norm_cfg=dict(type='BN'), align_corners=False)
+        if name == 'hrnet_mm':
+            from hrnet_mm.models.heads import HRNetV2Head
+            return HRNetV2Head(**cfg)
+        from mmseg.models.decode_heads.fcn_head import FCNHead
+        return FCNHead(**cfg)
+    if task == 'det+neck':
+        if name == 'hrnet_mm':
+            from hrnet_mm.models.necks import HRFPN
+            return HRFPN(in_channels=channels, out_channels=256)
+        from mmdet.models.necks.hrfpn import HRFPN as MMDetHRFPN
+        return MMDetHRFPN(in_channels=channels, out_channels=256)
+    if task not in SHAPES:
+        raise ValueError(f'benchmark: unknown task {task!r}; choose from {list(SHAPES)}')
+    return None
+
+
+class WithHead(nn.Module):
+    """A backbone and the head or neck that takes its branch outputs."""
+
+    def __init__(self, backbone: nn.Module, after: nn.Module):
+        super().__init__()
+        self.backbone = backbone
+        self.after = after
+
+    def forward(self, x):
+        return self.after(tuple(self.backbone(x)))
+
+
 def randomize(model: nn.Module, seed: int = 0) -> nn.Module:
     """Kaiming conv weights (as the toolboxes init them, without their per-tensor log) and
     non-trivial BN statistics, so the agreement check exercises every term."""
@@ -100,22 +145,27 @@ def randomize(model: nn.Module, seed: int = 0) -> nn.Module:
     return model
 
 
-def build_models(width: int, names: Sequence[str] = MODELS, seed: int = 0
-                 ) -> Tuple[Dict[str, nn.Module], Dict[str, nn.Module]]:
+def build_models(width: int, names: Sequence[str] = MODELS, seed: int = 0,
+                 task: str = 'seg') -> Tuple[Dict[str, nn.Module], Dict[str, nn.Module]]:
     """``(models, references)``: every model with hrnet_mm's weights, and for each peer
-    the hrnet_mm model configured the peer's way (the agreement reference)."""
-    base = randomize(build_hrnet_mm(width), seed)
+    the hrnet_mm model configured the peer's way (the agreement reference).  For a task
+    with a head or neck, every model carries one (:func:`build_after`), same weights."""
+    def with_after(backbone, name):
+        after = build_after(task, name, width)
+        return backbone if after is None else WithHead(backbone, after)
+
+    base = randomize(with_after(build_hrnet_mm(width), 'hrnet_mm'), seed)
     state = base.state_dict()
     models, references = {}, {}
     for name in names:
         if name == 'hrnet_mm':
             model = base
         else:
-            model = build_peer(name, width)
+            model = with_after(build_peer(name, width), name)
             model.load_state_dict(state, strict=True)
         model.eval()  # not chained: MMDet's eval() returns None
         models[name] = model
-        ref = build_hrnet_mm(width, upsample_of(name))
+        ref = with_after(build_hrnet_mm(width, upsample_of(name)), 'hrnet_mm')
         ref.load_state_dict(state, strict=True)
         references[name] = ref.eval()
     return models, references
@@ -366,7 +416,10 @@ class CaseResult:
     case: Case
     entries: List[Entry]
     agreement: Dict[str, float]
-    macs: int
+    macs: int                       # hrnet_mm's conv + linear multiply-adds
+    # where a model does other work than hrnet_mm (a peer's concatenating head or neck):
+    # its own multiply-adds, for its TFLOP/s
+    macs_of: Dict[str, int] = field(default_factory=dict)
     failures: Dict[str, str] = field(default_factory=dict)  # peers that cannot run the input
     profile: List[Tuple[str, Dict[str, float]]] = field(default_factory=list)
 
@@ -396,7 +449,7 @@ def measure_case(case: Case, modes: Sequence[Mode], device: torch.device,
     h, w = case.shape
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(case.batch, 3, h, w, generator=gen).to(device)
-    models, references = build_models(case.width, names)
+    models, references = build_models(case.width, names, task=case.task)
     for m in list(models.values()) + list(references.values()):
         m.to(device)
     agreement, failures = check_agreement(models, references, x)
@@ -413,6 +466,9 @@ def measure_case(case: Case, modes: Sequence[Mode], device: torch.device,
         expected = {n: models[n](x) for n in names}  # all in eval mode already
     macs = conv_macs(references.pop('hrnet_mm'), x)
     del references
+    macs_of = {}
+    if build_after(case.task, 'mmdet', case.width) is not None:
+        macs_of = {n: conv_macs(models[n], x) for n in names if n != 'hrnet_mm'}
 
     entries = []
     for mode in modes:
@@ -459,7 +515,7 @@ def measure_case(case: Case, modes: Sequence[Mode], device: torch.device,
                 progress.update(1)
     for e in entries:
         e.run = None  # free the copies before the next case
-    return CaseResult(case, entries, agreement, macs, failures)
+    return CaseResult(case, entries, agreement, macs, macs_of, failures)
 
 
 # Where the time goes: self time of every profiled op, by kind.  The kinds are what an
@@ -510,7 +566,7 @@ def profile_breakdown(run: Callable[[torch.Tensor], object], x: torch.Tensor,
 def profile_case(case: 'Case', device: torch.device, modes: Sequence['Mode'],
                  names: Sequence[str] = ('hrnet_mm', 'mmdet')) -> List[Tuple[str, Dict]]:
     """Profile breakdowns of ``names`` in each of ``modes`` on the case's input."""
-    models, _ = build_models(case.width, names)
+    models, _ = build_models(case.width, names, task=case.task)
     x = torch.randn(case.batch, 3, *case.shape, device=device)
     rows = []
     for mode in modes:
@@ -659,7 +715,6 @@ def _fmt_mem(n: int) -> str:
 def result_rows(result: CaseResult, peak_tflops: Optional[float]) -> List[List[str]]:
     """Table rows: model, mode, ms/iter, images/s, peak memory, TFLOP/s, speedup."""
     case = result.case
-    flops = 2 * result.macs * (3 if case.train else 1)
     ours = result.best('hrnet_mm')
     rows = []
     for e in result.entries:
@@ -668,6 +723,7 @@ def result_rows(result: CaseResult, peak_tflops: Optional[float]) -> List[List[s
             rows.append([e.model, mode, 'not run', '', '', '', '', e.error or ''])
             continue
         ms = e.median * 1e3
+        flops = 2 * result.macs_of.get(e.model, result.macs) * (3 if case.train else 1)
         tflops = flops / e.median / 1e12
         tf = f'{tflops:.3f}' if tflops < 1 else f'{tflops:.1f}'
         if peak_tflops:
@@ -700,6 +756,18 @@ def agreement_line(result: CaseResult) -> str:
     return line
 
 
+def work_line(result: CaseResult) -> str:
+    """The conv + linear GMACs of hrnet_mm against the peers', where they differ."""
+    peers = sorted(set(result.macs_of.values()))
+    if not peers:
+        return ''
+    what = 'decode head' if result.case.task == 'seg+head' else 'neck'
+    return (f'work (conv + linear GMACs per image): hrnet_mm {result.macs / 1e9 / result.case.batch:.2f} '
+            f'with its exact-rewrite {what}, the peers '
+            + ' / '.join(f'{m / 1e9 / result.case.batch:.2f}' for m in peers)
+            + f' with the toolbox\'s {what} (same weights, same outputs)')
+
+
 def format_table(rows: List[List[str]], header: Sequence[str] = HEADER,
                  markdown: bool = False) -> str:
     if markdown:
@@ -726,7 +794,8 @@ def markdown_section(title: str, command: str, results: Iterable[CaseResult],
     for result in results:
         lines += [f'### {result.case.label}', '', format_table(
             result_rows(result, peak_tflops), markdown=True), '',
-            f'{summary_line(result)}.  {agreement_line(result)}.', '']
+            f'{summary_line(result)}.  {agreement_line(result)}.'
+            + (f'  {work_line(result).capitalize()}.' if work_line(result) else ''), '']
         if result.profile:
             lines += ['Where the time goes (share of profiled self time, by op kind):', '',
                       format_profile(result.profile, markdown=True), '']

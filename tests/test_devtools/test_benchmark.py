@@ -102,6 +102,29 @@ def test_a_peer_that_cannot_run_the_input_is_reported_not_timed():
     assert 'mmdet cannot run this input' in bm.agreement_line(result)
 
 
+@pytest.mark.parametrize('task,peer', [('seg+head', 'mmseg'), ('det+neck', 'mmdet')])
+def test_head_and_neck_cases_time_the_exact_rewrite_against_the_toolboxs_own(task, peer):
+    """hrnet_mm carries its per-branch head/neck, the peer the toolbox's concatenating one,
+    same weights: their outputs agree, and hrnet_mm's work is the smaller."""
+    from mmdet.models.necks.hrfpn import HRFPN as MMDetHRFPN
+    from mmseg.models.decode_heads.fcn_head import FCNHead
+
+    from hrnet_mm.models.heads import HRNetV2Head
+    from hrnet_mm.models.necks import HRFPN
+    models, _ = bm.build_models(18, ['hrnet_mm', peer], task=task)
+    ours, toolbox = (HRNetV2Head, FCNHead) if task == 'seg+head' else (HRFPN, MMDetHRFPN)
+    assert type(models['hrnet_mm'].after) is ours and type(models[peer].after) is toolbox
+    case = bm.Case(task, 18, 1, False, TINY)
+    result = bm.measure_case(case, [bm.Mode(channels_last=True), bm.Mode(deploy='jit')],
+                             torch.device('cpu'), ['hrnet_mm', peer], warmup=1, repeats=1)
+    assert all(e.times for e in result.entries), [e.error for e in result.entries]
+    assert result.agreement[peer] <= 1e-5
+    assert 0 < result.macs < result.macs_of[peer]
+    line = bm.work_line(result)
+    assert line.startswith('work (conv + linear GMACs per image): hrnet_mm ')
+    assert ('decode head' if task == 'seg+head' else 'neck') in line
+
+
 def test_measure_training_case():
     case = bm.Case('seg', 18, 1, True, TINY)
     modes = [bm.Mode(), bm.Mode(with_cp=True), bm.Mode(deploy='eager')]
