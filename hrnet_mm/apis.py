@@ -157,18 +157,30 @@ def read_image(path: str):
     return img
 
 
+def _loader_with_dataset(cfg, keys=('test_dataloader', 'val_dataloader')):
+    """The first of the config's loaders ``keys`` that has a dataset (a training-only
+    config's val loader runs the same test-time pipeline as a test loader), or None."""
+    for key in keys:
+        loader = cfg.get(key, None) or {}
+        if loader.get('dataset'):
+            return loader
+    return None
+
+
 def config_dataset_meta(cfg) -> dict:
     """The class names and palette a checkpoint trained with ``cfg`` would carry.
 
     The Runner stores its dataset's ``metainfo`` in every checkpoint; without one the
     toolboxes' inferencers fall back to COCO's (mmdet) or Cityscapes' (mmseg) names, so
-    the config's test dataset is built lazily (no annotation file is read) for its own.
+    the config's test dataset (else its training dataset, which a checkpoint trained
+    with it carries) is built lazily (no annotation file is read) for its own.
     """
     from mmengine.registry import DATASETS
-    loader = cfg.get('test_dataloader', None) or cfg.get('val_dataloader', None)
-    if not loader or 'dataset' not in loader:
-        raise ValueError('the config has no test_dataloader/val_dataloader dataset to '
-                         'take class names from')
+    loader = _loader_with_dataset(cfg, ('test_dataloader', 'val_dataloader',
+                                        'train_dataloader'))
+    if loader is None:
+        raise ValueError('the config has no test/val/train dataloader dataset to take '
+                         'class names from; give one')
     dataset_cfg = copy.deepcopy(loader['dataset'])
     dataset_cfg['lazy_init'] = True
     return dict(DATASETS.build(dataset_cfg).metainfo)
@@ -180,10 +192,11 @@ def _inferencer(cfg, scope: str, checkpoint: Optional[str], meta: dict, device: 
     cfg = copy.deepcopy(cfg)
     if not (cfg.get('test_dataloader') or {}).get('dataset'):
         # The inferencers read their pipeline from the test loader.  A training-only
-        # config may have only a val loader (the same test-time pipeline) or only the
-        # top-level `test_pipeline` the toolboxes' older inference_model() read.
-        if (cfg.get('val_dataloader') or {}).get('dataset'):
-            cfg.test_dataloader = cfg.val_dataloader
+        # config may have only a val loader or only the top-level `test_pipeline` the
+        # toolboxes' older inference_model() read.
+        loader = _loader_with_dataset(cfg)
+        if loader is not None:
+            cfg.test_dataloader = loader
         elif cfg.get('test_pipeline'):
             cfg.test_dataloader = dict(dataset=dict(pipeline=cfg.test_pipeline))
         else:

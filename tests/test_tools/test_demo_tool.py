@@ -108,3 +108,19 @@ def test_inferencer_draws_the_configs_class_names_without_a_checkpoint(config, s
     assert 'sofa' in meta['classes'] and 'traffic light' not in meta['classes']
     inferencer = _inferencer(cfg, scope, None, meta, 'cpu')
     assert list(inferencer.model.dataset_meta['classes']) == list(meta['classes'])
+
+
+def test_class_names_of_a_training_only_config_come_from_its_training_data():
+    """A config without test/val loaders still names its own classes (a checkpoint trained
+    with it carries them), not the toolbox's Cityscapes fallback."""
+    from hrnet_mm.apis import config_dataset_meta, init_toolbox, read_config
+    cfg = read_config(str(REPO / SEG))
+    init_toolbox(cfg)
+    expected = config_dataset_meta(cfg)['classes']
+    for key in ('test_dataloader', 'val_dataloader'):
+        cfg.pop(key)
+    assert config_dataset_meta(cfg)['classes'] == expected
+    assert expected[:2] == ('background', 'bottle')
+    cfg.pop('train_dataloader')
+    with pytest.raises(ValueError, match='no test/val/train dataloader dataset'):
+        config_dataset_meta(cfg)
