@@ -268,6 +268,8 @@ def test_int8_path_is_timed_after_its_cosine_check(demo_root, monkeypatch):
     fp32, int8 = result.entries
     assert fp32.error is None and int8.error is None, (fp32.error, int8.error)
     assert int8.check.startswith('cosine 0.99') and len(int8.times) == 1
+    cosine = float(int8.check.split()[1])  # marked where it misses the target
+    assert int8.check.endswith('(below 0.999)') == (cosine < bm.INT8_TARGET_COSINE)
     assert fp32.check == '0' or float(fp32.check) <= bm.AGREEMENT_RTOL
     rows = bm.result_rows(result, 0.1)
     assert rows[1][1] == 'deploy[onnxruntime-int8]' and rows[1][6] == int8.check
