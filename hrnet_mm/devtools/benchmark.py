@@ -44,6 +44,7 @@ SHAPES: Dict[str, Tuple[int, int]] = {
     'det+neck': (800, 1344),
 }
 SEG_CLASSES = 19  # Cityscapes
+AFTER = {'seg+head': 'decode head', 'det+neck': 'neck'}  # what each such task adds
 PEERS = ('mmdet', 'mmseg', 'mmpose', 'timm')
 MODELS = ('hrnet_mm', ) + PEERS
 AGREEMENT_RTOL = 1e-4
@@ -471,7 +472,7 @@ def measure_case(case: Case, modes: Sequence[Mode], device: torch.device,
     macs = conv_macs(references.pop('hrnet_mm'), x)
     del references
     macs_of = {}
-    if build_after(case.task, 'mmdet', case.width) is not None:
+    if case.task in AFTER:
         macs_of = {n: conv_macs(models[n], x) for n in names if n != 'hrnet_mm'}
 
     entries = []
@@ -767,7 +768,7 @@ def work_line(result: CaseResult) -> str:
     peers = sorted(set(result.macs_of.values()))
     if not peers:
         return ''
-    what = 'decode head' if result.case.task == 'seg+head' else 'neck'
+    what = AFTER[result.case.task]
     return (f'work (conv + linear GMACs per image): hrnet_mm {result.macs / 1e9 / result.case.batch:.2f} '
             f'with its exact-rewrite {what}, the peers '
             + ' / '.join(f'{m / 1e9 / result.case.batch:.2f}' for m in peers)
