@@ -10,7 +10,7 @@ from torch.utils.checkpoint import checkpoint
 
 from hrnet_mm.errors import ConfigError
 
-from ..utils import branch_convs, is_plain_1x1
+from ..utils import ResizeConcatConv, is_plain_1x1
 
 POOLING = {'AVG': F.avg_pool2d, 'MAX': F.max_pool2d}
 
@@ -32,14 +32,15 @@ class HRFPN(BaseModule):
         with_cp: gradient checkpointing of the convs (non-reentrant).
         stride: stride of the 3x3 convs.
         share_convs: one 3x3 conv for all levels instead of one per level.
-        reduce_first: apply the 1x1 reduction to each branch at its own resolution, then
-            resize and sum (the default); ``False`` resizes and concatenates first, as
-            MMDet does.  The two are equal -- bilinear resizing is linear per channel, so it
-            commutes with a 1x1 conv; the bias is added once, after the sum -- and take the
-            same weights, but reducing first does the 1x1 conv's work on the low-resolution
-            branches at their size: for W32, (32 + 64/4 + 128/16 + 256/64) / 480 = 1/8 of the
-            multiply-adds.  Convs other than a plain 1x1 ``nn.Conv2d`` (``conv_cfg``) always
-            concatenate first.
+        reduce_first: apply the 1x1 reduction to the 1/4- and 1/8-resolution branches at
+            their own size, then resize and sum them into the reduction of the concatenated
+            high-resolution two (the default, ``models.utils.ResizeConcatConv``); ``False``
+            resizes and concatenates all first, as MMDet does.  The two are equal --
+            bilinear resizing is linear per channel, so it commutes with a 1x1 conv; the bias
+            is added once, after the sum -- and take the same weights, but reducing first
+            does (32 + 64 + 128/16 + 256/64) / 480 = 9/40 of the multiply-adds for W32.
+            Convs other than a plain 1x1 ``nn.Conv2d`` (``conv_cfg``) always concatenate
+            first.
     """
 
     def __init__(self,
@@ -72,9 +73,9 @@ class HRFPN(BaseModule):
         self.reduction_conv = ConvModule(sum(in_channels), out_channels, 1, conv_cfg=conv_cfg,
                                          norm_cfg=norm_cfg, act_cfg=None)
         self.reduce_first = bool(reduce_first) and is_plain_1x1(self.reduction_conv.conv)
-        if self.reduce_first:  # parameter-free views of the reduction conv's weight
-            self.branch_convs = nn.ModuleList(
-                branch_convs(self.reduction_conv.conv, self.in_channels))
+        if self.reduce_first:  # parameter-free: it reads the reduction conv's weight
+            self.resize_concat_conv = ResizeConcatConv(self.reduction_conv.conv,
+                                                       self.in_channels)
         num_convs = 1 if share_convs else num_outs
         self.fpn_convs = nn.ModuleList(
             ConvModule(out_channels, out_channels, 3, stride=stride, padding=1,
@@ -87,14 +88,9 @@ class HRFPN(BaseModule):
         return module(x)
 
     def _reduce(self, *inputs: torch.Tensor) -> torch.Tensor:
-        """The 1x1 reduction of the resized, concatenated branches, computed per branch."""
+        """The 1x1 reduction of the resized, concatenated branches, with less work."""
         module = self.reduction_conv
-        size = inputs[0].shape[-2:]
-        out = self.branch_convs[0](inputs[0])
-        for x, conv in zip(inputs[1:], self.branch_convs[1:]):
-            out = out + F.interpolate(conv(x), size=size, mode='bilinear', align_corners=False)
-        if module.conv.bias is not None:
-            out = out + module.conv.bias.view(1, -1, 1, 1)
+        out = self.resize_concat_conv(inputs)
         return module.norm(out) if module.with_norm else out
 
     def forward(self, inputs: Sequence[torch.Tensor]) -> tuple:
