@@ -9,6 +9,7 @@ table; with ``--write`` also into docs/benchmarks.md (one section per device) wi
     python tools/benchmark.py --cases seg:1:infer det:1:infer pose:8:train
     python tools/benchmark.py --device cuda --widths 18 32 48 --dtype bf16 --compile
     python tools/benchmark.py --profile --write     # and update docs/benchmarks.md
+    python tools/benchmark.py --profile --scaling --concat --int8-accuracy --write  # all
 
 A case is TASK:BATCH:infer|train[:HxW] with TASK pose (256x192), seg (512x1024) or det
 (800x1344), the backbone alone, or seg+head / det+neck, the backbone with the HRNetV2
@@ -68,6 +69,9 @@ def parse_args(argv=None):
     parser.add_argument('--scaling', action='store_true',
                         help='also time the hrnet_mm backbone (deploy[onnxruntime]) at input '
                         'sizes 256x256 ... 1024x2048 and widths 18/32/48, beside its MACs')
+    parser.add_argument('--concat', action='store_true',
+                        help='also time the head\'s and HRFPN\'s 1x1 conv alone for each '
+                        'number of branches concatenated before it (the rest per branch)')
     parser.add_argument('--int8-accuracy', nargs='*', metavar='CONFIG=CHECKPOINT',
                         help='also measure the int8 path\'s metric change (mIoU, NME, AP) '
                         'against fp32 on each config\'s test data; no pairs: train the '
@@ -236,6 +240,16 @@ def main(argv=None) -> int:
         print(f'\nscaling (hrnet_mm backbone, deploy[{backend}], batch 1)\n'
               + bm.format_table(scaling, bm.SCALING_HEADER))
 
+    concat = None
+    if args.concat:
+        with tqdm(total=2 * (args.repeats + 1), desc='concat', unit='round',
+                  file=sys.stderr) as progress:
+            concat = bm.concat_rows(device, args.widths[0], args.repeats, progress=progress)
+        clock['concat'] = time.perf_counter() - start
+        start = time.perf_counter()
+        print('\nthe head\'s and neck\'s 1x1 conv alone, by branches concatenated before it '
+              '(* hrnet_mm\'s)\n' + bm.format_table(concat, bm.CONCAT_HEADER))
+
     accuracy = None
     if args.int8_accuracy is not None:
         accuracy = int8_accuracy(args.int8_accuracy)
@@ -255,7 +269,8 @@ def main(argv=None) -> int:
         title = f'{key}: {where}'
         section = bm.markdown_section(title, command.strip(), results, peak,
                                       notes=[n[0].upper() + n[1:] + '.' for n in notes],
-                                      scaling=scaling, int8_accuracy=accuracy)
+                                      scaling=scaling, int8_accuracy=accuracy,
+                                      concat=concat)
         bm.update_markdown(args.write, key, section)
         png = osp.join(osp.dirname(args.write), f'benchmarks_{key.lower()}.png')
         bm.plot(results, png, title)

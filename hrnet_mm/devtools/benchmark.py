@@ -701,6 +701,67 @@ def scaling_rows(device: torch.device, backend: str = 'onnxruntime',
 SCALING_HEADER = ['width', 'input', 'GMACs', 'ms', 'GFLOP/s', 'ms per GMAC (rel.)']
 
 
+def concat_rows(device: torch.device, width: int = 32, repeats: int = 5,
+                progress=None) -> List[List[str]]:
+    """How many branches the head's and HRFPN's 1x1 conv should concatenate before it
+    (``hrnet_mm.models.utils.ResizeConcatConv``; the rest go per branch): that layer alone,
+    at the seg+head and det+neck shapes, for each choice from all concatenated (the
+    toolbox's way) to all per branch.  Rows of layer, choice, GMACs, inference ms and
+    training-step (forward + backward) ms, channels_last, alternating runs, median; the
+    choice hrnet_mm uses (``CONCAT_BRANCHES``) is marked."""
+    from hrnet_mm.models.utils import CONCAT_BRANCHES, ResizeConcatConv
+    widths = [width * 2**k for k in range(4)]
+    layers = {'seg+head': ('decode head 1x1 conv', sum(widths), False),
+              'det+neck': ('HRFPN reduction conv', 256, True)}
+    choices = range(len(widths), 0, -1)
+    rows = []
+    for task, (label, out_channels, bias) in layers.items():
+        h, w = (v // 4 for v in SHAPES[task])
+        torch.manual_seed(0)
+        conv = nn.Conv2d(sum(widths), out_channels, 1, bias=bias).to(device)
+        conv = conv.to(memory_format=torch.channels_last)
+        feats = [torch.randn(1, c, h >> k, w >> k, device=device).contiguous(
+            memory_format=torch.channels_last).requires_grad_() for k, c in enumerate(widths)]
+        grad = torch.randn(1, out_channels, h, w, device=device).contiguous(
+            memory_format=torch.channels_last)
+        layer = {c: ResizeConcatConv(conv, widths, concat=c) for c in choices}
+
+        def infer(c):
+            with torch.no_grad():
+                layer[c](feats)
+
+        def train(c):
+            layer[c](feats).backward(grad)
+
+        times = {(c, kind): [] for c in choices for kind in ('infer', 'train')}
+        for k in range(repeats + 1):  # the first round warms up
+            for c in choices:
+                for kind, run in (('infer', infer), ('train', train)):
+                    synchronize(device)
+                    start = time.perf_counter()
+                    run(c)
+                    synchronize(device)
+                    if k:
+                        times[(c, kind)].append(time.perf_counter() - start)
+            if progress is not None:
+                progress.update(1)
+        for c in choices:
+            pixels = [(h >> k) * (w >> k) for k in range(len(widths))]
+            macs = out_channels * (sum(widths[:c]) * pixels[0]
+                                   + sum(wk * pk for wk, pk in zip(widths[c:], pixels[c:])))
+            what = ('all concatenated (the toolbox\'s)' if c == len(widths) else
+                    f'first {c} concatenated' if c > 1 else 'all per branch')
+            rows.append([f'{label}, W{width} {h}x{w}', what + (' *' if c == CONCAT_BRANCHES
+                                                             else ''),
+                         f'{macs / 1e9:.2f}',
+                         f'{statistics.median(times[(c, "infer")]) * 1e3:.1f}',
+                         f'{statistics.median(times[(c, "train")]) * 1e3:.1f}'])
+    return rows
+
+
+CONCAT_HEADER = ['layer, branch-0 size', 'branches', 'GMACs', 'infer ms', 'train ms (fwd+bwd)']
+
+
 # -- reporting ---------------------------------------------------------------------------------
 def device_description(device: torch.device) -> str:
     if device.type == 'cuda':
@@ -788,7 +849,7 @@ def format_table(rows: List[List[str]], header: Sequence[str] = HEADER,
 def markdown_section(title: str, command: str, results: Iterable[CaseResult],
                      peak_tflops: Optional[float], notes: Sequence[str] = (),
                      scaling: Optional[List[List[str]]] = None,
-                     int8_accuracy=None) -> str:
+                     int8_accuracy=None, concat: Optional[List[List[str]]] = None) -> str:
     lines = [f'## {title}', '', f'Measured with `{command}`.', '']
     if peak_tflops:
         lines += [f'Peak: {peak_tflops:.3g} TFLOP/s (see below); the TFLOP/s column '
@@ -817,6 +878,12 @@ def markdown_section(title: str, command: str, results: Iterable[CaseResult],
                   '(the demo\'s training and test images are the same).  NME: lower is '
                   'better.', '', format_table(acc_rows(int8_accuracy), ACC_HEADER,
                                               markdown=True), '']
+    if concat:
+        lines += ['### The head\'s and neck\'s 1x1 conv: branches concatenated before it', '',
+                  'That layer alone (`hrnet_mm.models.utils.ResizeConcatConv`), the rest of '
+                  'the branches convolved at their own size; * is hrnet_mm\'s choice '
+                  '(`CONCAT_BRANCHES`).', '',
+                  format_table(concat, CONCAT_HEADER, markdown=True), '']
     if scaling:
         lines += ['### Scaling: time against input size and width (hrnet_mm backbone, '
                   'deploy[onnxruntime], batch 1)', '',

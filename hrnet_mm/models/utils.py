@@ -9,9 +9,10 @@ import torch.nn.functional as F
 # before the 1x1 conv; the lower ones get their slice of it at their own resolution.  Per
 # branch, the conv saves 1 - 1/4**i of branch i's multiply-adds but resizes the conv's
 # output (its out_channels) instead of the branch (its width) and adds one more
-# full-resolution sum.  On CPU (2 threads, channels_last; W48 head at 512x1024, W32 HRFPN at
-# 800x1344) concatenating all four ran 320 / 280 ms, all per branch 269 / 217 ms, the first
-# two concatenated 224 / 160 ms, the first three 207 / 180 ms: 2 is the best of both.
+# full-resolution sum, so all per branch is not the fastest although it does the least
+# work.  `python tools/benchmark.py --concat` times each choice (docs/benchmarks.md): on a
+# 2-core Xeon, W32 head at 512x1024, inference 103 / 82 / 58 / 121 ms for 4 / 3 / 2 / 1
+# concatenated, HRFPN at 800x1344 174 / 115 / 110 / 135 ms; 2 is also the fastest to train.
 CONCAT_BRANCHES = 2
 
 

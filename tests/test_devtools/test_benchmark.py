@@ -172,7 +172,7 @@ def test_cli_end_to_end(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(REPO / 'tools/benchmark.py'), '--widths', '18', '--cases',
          'pose:1:infer:64x64', '--models', 'hrnet_mm', 'mmpose', '--repeats', '1',
-         '--deploy', 'jit', '--profile', '--write', str(out)],
+         '--deploy', 'jit', '--profile', '--concat', '--write', str(out)],
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert 'W18 inference, pose 1x3x64x64' in proc.stdout
@@ -185,6 +185,9 @@ def test_cli_end_to_end(tmp_path):
     # the ceiling, measured in the same run, and each path's share of it
     assert 'fp32 ceiling (one 3x3 conv 256->256 at 64x128, GFLOP/s): torch ' in proc.stdout
     assert 'Fp32 ceiling' in text and '%)' in text
+    # --concat: the head's and neck's 1x1 conv for each split, hrnet_mm's marked
+    assert "| HRFPN reduction conv, W18 200x336 | all concatenated (the toolbox's) |" in text
+    assert 'concatenated *' in proc.stdout
 
 
 def test_profile_breakdown_attributes_time_to_op_kinds():
@@ -293,3 +296,20 @@ def test_scaling_rows_set_time_against_work():
     assert [r[:2] for r in rows] == [['W18', '64x64'], ['W18', '64x128']]
     assert rows[0][-1] == '1.00'  # relative to the first case
     assert 1.8 < float(rows[1][2]) / float(rows[0][2]) < 2.2  # twice the pixels, the MACs
+
+
+def test_concat_rows_time_each_split_of_the_head_and_neck_conv():
+    from hrnet_mm.models.utils import CONCAT_BRANCHES
+    rows = bm.concat_rows(torch.device('cpu'), width=4, repeats=1)
+    assert len(rows) == 8  # two layers x four choices
+    for layer in (rows[:4], rows[4:]):
+        assert layer[0][1] == "all concatenated (the toolbox's)"
+        assert layer[-1][1].startswith('all per branch')
+        assert [r[1].endswith(' *') for r in layer].count(True) == 1
+        assert layer[4 - CONCAT_BRANCHES][1].endswith(' *')
+        macs = [float(r[2]) for r in layer]
+        assert macs == sorted(macs, reverse=True) and macs[0] > macs[-1]
+        assert all(float(r[3]) > 0 and float(r[4]) > 0 for r in layer)
+    # the toolbox's concatenating conv: out x in channels x branch-0 pixels
+    assert rows[0][0] == 'decode head 1x1 conv, W4 128x256'
+    assert float(rows[0][2]) == pytest.approx(round(60 * 60 * 128 * 256 / 1e9, 2))
