@@ -14,7 +14,7 @@ in a config, or ``hrnet_mm.register_all()``):
   (``hrnet_mm.engine.hooks``), from any toolbox.
 * ``'FlipSwapSegTTAModel'`` in mmseg's registry: flip testing with left/right label
   swapping (the LIP configs' ``tta_model``); ``'HRNetV2Head'``: mmseg's HRNetV2
-  ``FCNHead`` with its 1x1 conv per branch (``hrnet_mm.models.heads``).  Both are new, so
+  ``FCNHead`` with 9/40 of its 1x1 conv's work (``hrnet_mm.models.heads``).  Both are new, so
   they override nothing.
 
 Everything hrnet_mm registers anywhere is registered here.  hrnet_mm's own registries

@@ -31,7 +31,8 @@ model = dict(
     pretrained=None,
     data_preprocessor=dict(size=crop_size),
     backbone=dict(norm_cfg=norm_cfg, norm_eval=False, init_cfg=None),
-    # mmseg's FCNHead, its 1x1 conv applied per branch (the same function, 1/8 the work)
+    # mmseg's FCNHead with its 1x1 conv on the low-resolution branches at their size (the
+    # same function, 9/40 of the work)
     decode_head=dict(type='HRNetV2Head', num_classes=len(classes), norm_cfg=norm_cfg))
 
 train_pipeline = [

@@ -48,8 +48,9 @@ default_hooks = dict(checkpoint=dict(by_epoch=False, interval=12000))
 auto_scale_lr = dict(enable=False, base_batch_size=12)
 
 # HRNetV2-W48 (configs/_base_/models/hrnetv2_segmentation.py): hrnet_mm's W48 preset and
-# HRNetV2Head, mmseg's FCNHead with its 1x1 conv applied per branch (the same function and
-# weights, an eighth of that conv's multiply-adds); the base's 19 classes.
+# HRNetV2Head, mmseg's FCNHead with its 1x1 conv applied to the low-resolution branches at
+# their size (the same function and weights, 9/40 of that conv's multiply-adds); the base's
+# 19 classes.
 model = dict(_base_.hrnetv2_w48)
 
 paper = dict(

@@ -57,7 +57,7 @@ train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # HRNetV2-W48 (configs/_base_/models/hrnetv2_segmentation.py; HRNetV2Head is mmseg's FCNHead
-# computed per branch), the base's 60 classes, whole-image testing.
+# with less work, same weights), the base's 60 classes, whole-image testing.
 model = dict(_base_.hrnetv2_w48, test_cfg=dict(_delete_=True, mode='whole'))
 
 # The paper's schedule (as the Cityscapes config) with PASCAL-Context's numbers; the poly

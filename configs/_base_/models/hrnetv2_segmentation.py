@@ -8,7 +8,7 @@
 #
 # It also clears the base's model-level `pretrained` (mmseg hands it to any backbone) and
 # its auxiliary head (which read ResNet's stage 3); the decode head keeps the base's
-# num_classes.  HRNetV2Head is mmseg's FCNHead computed per branch (same weights).
+# num_classes.  HRNetV2Head is mmseg's FCNHead with less work (same weights).
 _base_ = '../hrnet_mm.py'
 
 

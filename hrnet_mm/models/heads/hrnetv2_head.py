@@ -1,12 +1,12 @@
-"""The HRNetV2 segmentation head with its first 1x1 conv applied per low-resolution branch.
+"""The HRNetV2 segmentation head, its first 1x1 conv applied to the low-resolution branches.
 
 MMSegmentation's HRNetV2 configs use ``FCNHead(input_transform='resize_concat',
 kernel_size=1, num_convs=1, concat_input=False)``: every branch is resized to the
 highest resolution and concatenated (15C channels), then a 1x1 conv + BN + ReLU and the
 classifier.  A 1x1 conv commutes with bilinear resizing (both are linear, one per pixel,
-the other per channel), so the conv is applied to the 1/4- and 1/8-resolution branches at their own size with
-their slices of the weights, the results resized and summed into the conv of the two
-concatenated high-resolution branches, the bias added once, and BN + ReLU applied after the
+the other per channel), so the conv is applied to the two lowest-resolution branches at
+their own size with their slices of the weights, the results resized and summed into the
+conv of the two concatenated high-resolution branches, the bias added once, and BN + ReLU applied after the
 sum (``models.utils.ResizeConcatConv``) -- the same function, with (48 + 96 + 192/16 +
 384/64) / 720 = 9/40 of the conv's multiply-adds for W48 (at 1024x2048, 67.9 -> 15.3
 GMACs).  Same parameters and state_dict keys as

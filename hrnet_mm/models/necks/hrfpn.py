@@ -32,7 +32,7 @@ class HRFPN(BaseModule):
         with_cp: gradient checkpointing of the convs (non-reentrant).
         stride: stride of the 3x3 convs.
         share_convs: one 3x3 conv for all levels instead of one per level.
-        reduce_first: apply the 1x1 reduction to the 1/4- and 1/8-resolution branches at
+        reduce_first: apply the 1x1 reduction to the two lowest-resolution branches at
             their own size, then resize and sum them into the reduction of the concatenated
             high-resolution two (the default, ``models.utils.ResizeConcatConv``); ``False``
             resizes and concatenates all first, as MMDet does.  The two are equal --
