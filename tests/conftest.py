@@ -1,5 +1,19 @@
 """Fixtures shared by every test folder."""
+import fcntl
+import os
+
 import pytest
+
+
+def pytest_configure(config):
+    """Each pytest-xdist worker (pytest.ini runs two) computes with one torch thread.
+
+    Two workers of one thread fill the 2 cores; two workers of two threads each would
+    oversubscribe them and spin (see ``one_thread``).  Tool subprocesses inherit it."""
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        import torch
+        os.environ.setdefault('OMP_NUM_THREADS', '1')
+        torch.set_num_threads(1)
 
 
 @pytest.fixture(scope='module')
@@ -26,6 +40,10 @@ def demo_root():
     from hrnet_mm.devtools.demo_data import is_up_to_date, prepare_demo_data
 
     from helpers import DEMO_ROOT
-    if not is_up_to_date(DEMO_ROOT):
-        prepare_demo_data(DEMO_ROOT)
+    DEMO_ROOT.parent.mkdir(parents=True, exist_ok=True)
+    # one builder at a time: the xdist workers each ask for it
+    with open(DEMO_ROOT.parent / '.demo.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not is_up_to_date(DEMO_ROOT):
+            prepare_demo_data(DEMO_ROOT)
     return DEMO_ROOT

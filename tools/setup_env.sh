@@ -101,7 +101,7 @@ export FORCE_CUDA
 step "mmengine 0.10.7 and the toolboxes' pure-Python dependencies"
 "${PIP[@]}" -q 'mmengine==0.10.7' addict yapf 'opencv-python' Pillow pyyaml packaging \
   matplotlib scipy shapely six terminaltables tqdm prettytable ftfy regex \
-  json_tricks munkres pycocotools 'Cython>=3' timm onnx onnxruntime pytest pytest-timeout
+  json_tricks munkres pycocotools 'Cython>=3' timm onnx onnxruntime pytest pytest-timeout pytest-xdist
 
 # ---------------------------------------------------------------------------
 step "mmcv $MMCV_VERSION with compiled ops ($CUDA_TAG) -- cached wheel or ~20-30 min build"

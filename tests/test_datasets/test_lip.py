@@ -70,9 +70,12 @@ def test_registration_is_idempotent_and_keeps_mmseg_lip():
 
 
 def test_lip_dataset_scans_the_official_layout(lip_root):
+    from mmengine.registry import DefaultScope
     from mmseg.registry import DATASETS
-    ds = DATASETS.build(dict(type='LIPDataset', data_root=str(lip_root),
-                             data_prefix=dict(img_path=TRAIN_IMG, seg_map_path=TRAIN_ANN)))
+    # in mmseg's scope, as the LIP configs run (an earlier test may have left another one)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        ds = DATASETS.build(dict(type='LIPDataset', data_root=str(lip_root),
+                                 data_prefix=dict(img_path=TRAIN_IMG, seg_map_path=TRAIN_ANN)))
     assert len(ds) == 3
     assert ds.metainfo['classes'] == LIP_CLASSES
     assert len(ds.metainfo['palette']) == 20
@@ -103,15 +106,18 @@ def test_lip_dataset_pipeline_loads_labels(lip_root):
 
 # -- training flip ---------------------------------------------------------------------
 def lip_train_flip():
-    """The RandomFlip of the LIP config's train pipeline, forced to flip."""
+    """The RandomFlip of the LIP config's train pipeline, forced to flip, built in the
+    config's own scope (in mmdet's, ``RandomFlip`` is mmdet's, which swaps no labels)."""
     from mmengine.config import Config
+    from mmengine.registry import DefaultScope
     from mmseg.registry import TRANSFORMS
     cfg = Config.fromfile(str(LIP_CONFIG))
     flips = [t for t in cfg.train_pipeline if t['type'] == 'RandomFlip']
     assert len(flips) == 1
     flip = dict(flips[0], prob=1.0)
     assert [tuple(p) for p in flip['swap_seg_labels']] == list(LIP_FLIP_PAIRS)
-    return TRANSFORMS.build(flip)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        return TRANSFORMS.build(flip)
 
 
 def test_training_flip_swaps_left_right_labels():
