@@ -40,11 +40,32 @@ class _Reader:
 
 
 def quantize_static_onnx(fp32_path: str, int8_path: str, calibration: Sequence[torch.Tensor],
-                         per_channel: bool = True, reduce_range: bool = False) -> None:
-    """Writes the int8 (QDQ) version of ``fp32_path`` calibrated on ``calibration``."""
+                         per_channel: bool = True, reduce_range: bool = False,
+                         activation_bits: int = 8,
+                         skip_op_types: Sequence[str] = ()) -> None:
+    """Writes the int8 (QDQ) version of ``fp32_path`` calibrated on ``calibration``.
+
+    ``activation_bits``: 8 (uint8, what the CPU provider has fast kernels for) or 16
+    (uint16 activations, int8 weights: closer to fp32 but slower than fp32 on CPU, as
+    onnxruntime runs them through dequantised float ops; for measuring what 8 bits cost).
+    ``skip_op_types``: op types left in fp32 (e.g. ``('Add',)``), the rest as onnxruntime
+    quantises them by default.
+    """
     import onnxruntime as ort
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.registry import QDQRegistry, QLinearOpsRegistry
     from onnxruntime.quantization.shape_inference import quant_pre_process
+    if activation_bits not in (8, 16):
+        raise ValueError(f'quantize_static_onnx: activation_bits={activation_bits!r}; '
+                         'choose 8 or 16')
+    op_types = None
+    if skip_op_types:  # onnxruntime's own default list (quantize_static), less those
+        op_types = sorted(set(QLinearOpsRegistry) | set(QDQRegistry))
+        unknown = set(skip_op_types) - set(op_types)
+        if unknown:
+            raise ValueError(f'quantize_static_onnx: skip_op_types {sorted(unknown)} are not '
+                             f'op types onnxruntime quantises ({op_types})')
+        op_types = [t for t in op_types if t not in set(skip_op_types)]
     name = ort.InferenceSession(fp32_path, providers=['CPUExecutionProvider']
                                 ).get_inputs()[0].name
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,10 +73,22 @@ def quantize_static_onnx(fp32_path: str, int8_path: str, calibration: Sequence[t
         # the quantiser sees the folded graph the session will run.
         prepared = os.path.join(tmp, 'prepared.onnx')
         quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
+        # 16-bit activations: onnxruntime raises the graph to opset 21, where
+        # QuantizeLinear takes uint16
         quantize_static(prepared, int8_path, _Reader(name, calibration),
                         quant_format=QuantFormat.QDQ, per_channel=per_channel,
-                        reduce_range=reduce_range, activation_type=QuantType.QUInt8,
+                        reduce_range=reduce_range, op_types_to_quantize=op_types,
+                        activation_type=QuantType.QUInt8 if activation_bits == 8
+                        else QuantType.QUInt16,
                         weight_type=QuantType.QInt8)
+
+
+def with_mirrors(inputs: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+    """``inputs`` and their horizontal mirrors: the calibration of a model tested with
+    flips (a top-down pose estimator's flip test runs the network on the mirrored crop
+    too, so its activation ranges are those of both views)."""
+    inputs = list(inputs)
+    return inputs + [x.flip(-1) for x in inputs]
 
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)  # RGB, as the toolboxes' data preprocessors

@@ -148,7 +148,8 @@ def optimize_for_inference(model: nn.Module, example: Optional[torch.Tensor] = N
                            backend: str = 'eager', channels_last: bool = True,
                            compile_kwargs: Optional[dict] = None,
                            calibration: Optional[Sequence[torch.Tensor]] = None,
-                           min_cosine: float = 0.999) -> Callable:
+                           min_cosine: float = 0.999,
+                           mirror_calibration: bool = False) -> Callable:
     """hrnet_mm's inference mode: folded BN, channels_last, optional graph backend.
 
     Args:
@@ -168,6 +169,9 @@ def optimize_for_inference(model: nn.Module, example: Optional[torch.Tensor] = N
             sizes), preprocessed as the model's own; the last is held out for the check.
         min_cosine: for ``'onnxruntime-int8'``, the least cosine similarity with fp32 on
             the held-out input; below it the int8 model is refused.
+        mirror_calibration: for ``'onnxruntime-int8'``, also calibrate on the horizontal
+            mirror of every calibration input (not the held-out one): for models run on
+            flipped inputs too, as a flip-tested pose estimator is.
 
     Returns a callable ``f(x)`` with the model's outputs; inputs are converted to the
     chosen layout inside, so callers pass ordinary tensors.
@@ -195,7 +199,8 @@ def optimize_for_inference(model: nn.Module, example: Optional[torch.Tensor] = N
     elif backend == 'onnxruntime':
         runner = OrtRunner(folded, example)
     elif backend == 'onnxruntime-int8':
-        runner = Int8OrtRunner(folded, calibration or [], min_cosine)
+        runner = Int8OrtRunner(folded, calibration or [], min_cosine,
+                               mirror_calibration=mirror_calibration)
     else:
         example = example.contiguous(memory_format=fmt)
         with torch.no_grad():
@@ -252,14 +257,17 @@ class Int8OrtRunner:
     (``cosine`` keeps the figure).  Refuses to build below ``min_cosine``.  The graph has
     dynamic height and width, so it runs at any size; the activation ranges it was
     calibrated with are per tensor and do not depend on the size.
+    ``mirror_calibration``: also calibrate on the calibration inputs' horizontal mirrors
+    (see :func:`hrnet_mm.deploy.int8.with_mirrors`); the held-out input stays unseen.
     """
 
     def __init__(self, model: nn.Module, calibration: Sequence[torch.Tensor],
-                 min_cosine: float = 0.999, threads: Optional[int] = None):
+                 min_cosine: float = 0.999, threads: Optional[int] = None,
+                 mirror_calibration: bool = False):
         import os
         import tempfile
 
-        from .int8 import cosine_similarity, quantize_static_onnx
+        from .int8 import cosine_similarity, quantize_static_onnx, with_mirrors
         calibration = list(calibration)
         if len(calibration) < 2:
             raise ValueError("optimize_for_inference(backend='onnxruntime-int8'): give "
@@ -271,6 +279,8 @@ class Int8OrtRunner:
                              'W tensors of one batch size and channel count (their sizes may '
                              f'differ); got {sorted(tuple(x.shape) for x in calibration)}')
         held_out, fit = calibration[-1], calibration[:-1]
+        if mirror_calibration:
+            fit = with_mirrors(fit)
         with torch.no_grad():
             out = model(held_out)
         self.container = None if isinstance(out, torch.Tensor) else type(out)

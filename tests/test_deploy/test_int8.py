@@ -107,3 +107,80 @@ def test_whole_segmentor_runs_int8_inside_its_own_predict(calibration):
     assert int8.shape == fp32.shape and runner.cosine >= MIN_COSINE
     assert cosine_similarity(int8, fp32) == pytest.approx(runner.cosine, abs=1e-6)
     assert not torch.equal(int8, fp32)
+
+
+def test_with_mirrors_adds_each_inputs_horizontal_mirror(calibration):
+    from hrnet_mm.deploy.int8 import with_mirrors
+    both = with_mirrors(calibration[:2])
+    assert len(both) == 4 and both[0] is calibration[0]
+    assert torch.equal(both[2], calibration[0].flip(-1))
+    assert torch.equal(both[3][..., 0], calibration[1][..., -1])
+
+
+def test_mirror_calibration_calibrates_on_the_mirrors_and_never_on_the_held_out(
+        net, calibration):
+    """The same int8 model as calibrating on the inputs and their mirrors by hand; the
+    held-out input is still unseen (its mirror is not added either)."""
+    from hrnet_mm.deploy import Int8OrtRunner, fold_bn
+    folded = fold_bn(net)
+    fit, held_out = calibration[:-1], calibration[-1]
+    mirrored = Int8OrtRunner(folded, calibration, MIN_COSINE, mirror_calibration=True)
+    by_hand = Int8OrtRunner(folded, fit + [x.flip(-1) for x in fit] + [held_out], MIN_COSINE)
+    plain = Int8OrtRunner(folded, calibration, MIN_COSINE)
+    x = calibration[0]
+    assert all(torch.equal(a, b) for a, b in zip(mirrored(x), by_hand(x)))
+    assert mirrored.cosine == by_hand.cosine
+    assert not all(torch.equal(a, b) for a, b in zip(mirrored(x), plain(x)))
+
+
+def _quantised_tensor_types(path):
+    """{Add outputs that are quantised, zero-point element types of QuantizeLinear}."""
+    import onnx
+    model = onnx.load(path)
+    inits = {i.name: i for i in model.graph.initializer}
+    add_outputs = {o for n in model.graph.node if n.op_type == 'Add' for o in n.output}
+    quantised_adds, zero_point_types = set(), set()
+    for node in model.graph.node:
+        if node.op_type == 'QuantizeLinear':
+            quantised_adds |= add_outputs & {node.input[0]}
+            if len(node.input) > 2 and node.input[2] in inits:
+                zero_point_types.add(onnx.helper.tensor_dtype_to_np_dtype(
+                    inits[node.input[2]].data_type).name)
+    return quantised_adds, zero_point_types
+
+
+def test_quantiser_options_for_activation_bits_and_fp32_ops(net, calibration, tmp_path):
+    """What the ablation's variants change is really changed in the graph."""
+    from hrnet_mm.deploy import export_onnx
+    from hrnet_mm.deploy.int8 import quantize_static_onnx
+    fp32 = str(tmp_path / 'fp32.onnx')
+    export_onnx(net, fp32, tuple(calibration[0].shape), dynamic=True)
+    outputs = {}
+    for name, kwargs in [('a8', {}), ('a16', dict(activation_bits=16)),
+                         ('noadd', dict(skip_op_types=('Add', )))]:
+        outputs[name] = str(tmp_path / f'{name}.onnx')
+        quantize_static_onnx(fp32, outputs[name], calibration[:2], **kwargs)
+    adds, types = _quantised_tensor_types(outputs['a8'])
+    assert adds and 'uint8' in types and 'uint16' not in types
+    adds, types = _quantised_tensor_types(outputs['a16'])
+    assert 'uint16' in types and 'uint8' not in types
+    adds, _ = _quantised_tensor_types(outputs['noadd'])
+    assert not adds
+    with pytest.raises(ValueError, match='activation_bits=4; choose 8 or 16'):
+        quantize_static_onnx(fp32, outputs['a8'], calibration[:2], activation_bits=4)
+    with pytest.raises(ValueError, match=r"skip_op_types \['Addd'\] are not op types"):
+        quantize_static_onnx(fp32, outputs['a8'], calibration[:2], skip_op_types=('Addd', ))
+
+
+@pytest.mark.parametrize('config, flips', [
+    ('configs/demo/td-hm_hrnet-w32_demo-pose-substitute.py', True),
+    ('configs/demo/td-hm_hrnetv2-w18_demo-face.py', True),  # the demo's flip test
+    ('configs/face/td-hm_hrnetv2-w18_1xb16-60e_300w-256x256.py', False),
+    ('configs/demo/fcn_hrnetv2-w18_demo.py', False)])
+def test_flip_tested_models_are_calibrated_on_mirrors_too(config, flips):
+    from types import SimpleNamespace
+
+    from hrnet_mm.apis import read_config
+    from hrnet_mm.devtools.int8_accuracy import tests_with_flips
+    model = SimpleNamespace(test_cfg=read_config(str(REPO / config)).model.get('test_cfg'))
+    assert tests_with_flips(model) is flips
