@@ -47,3 +47,23 @@ def demo_root():
         if not is_up_to_date(DEMO_ROOT):
             prepare_demo_data(DEMO_ROOT)
     return DEMO_ROOT
+
+
+@pytest.fixture(scope='session')
+def seg_checkpoint(tmp_path_factory, demo_root):
+    """A random-init checkpoint of the demo segmentation config (BN statistics of real
+    images do not matter where it is used: the tests are that commands run end to end)."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+
+    import hrnet_mm.plugin  # noqa: F401  (HRNet and the head registered in mmseg)
+    from helpers import REPO
+    cfg = Config.fromfile(str(REPO / 'configs/demo/fcn_hrnetv2-w18_demo.py'))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(cfg.model)
+    model.init_weights()
+    path = tmp_path_factory.mktemp('ckpt') / 'seg.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    return path

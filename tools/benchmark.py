@@ -10,6 +10,7 @@ table; with ``--write`` also into docs/benchmarks.md (one section per device) wi
     python tools/benchmark.py --device cuda --widths 18 32 48 --dtype bf16 --compile
     python tools/benchmark.py --profile --write     # and update docs/benchmarks.md
     python tools/benchmark.py --profile --scaling --concat --int8-accuracy --write  # all
+    python tools/benchmark.py --cases none --int8-ablation  # what limits the int8 cosine
 
 A case is TASK:BATCH:infer|train[:HxW] with TASK pose (256x192), seg (512x1024) or det
 (800x1344), the backbone alone, or seg+head / det+neck, the backbone with the HRNetV2
@@ -45,7 +46,8 @@ def parse_args(argv=None):
                         help='HRNet widths, e.g. 18 32 48 (default: 32)')
     parser.add_argument('--cases', nargs='+', metavar='TASK:BATCH:infer|train[:HxW]',
                         help=f'default on CPU: {" ".join(CPU_CASES)}; on GPU: '
-                        f'{" ".join(GPU_CASES)}')
+                        f'{" ".join(GPU_CASES)}; none: no timed cases (e.g. only '
+                        '--int8-accuracy)')
     parser.add_argument('--models', nargs='+', help='subset of hrnet_mm mmdet mmseg mmpose timm')
     parser.add_argument('--formats', nargs='+', choices=['nchw', 'channels_last'],
                         help='memory formats to run (default: channels_last on CPU, where it '
@@ -76,6 +78,11 @@ def parse_args(argv=None):
                         help='also measure the int8 path\'s metric change (mIoU, NME, AP) '
                         'against fp32 on each config\'s test data; no pairs: train the '
                         'segmentation, face and pose demos first (about 10 min on 2 cores)')
+    parser.add_argument('--int8-ablation', action='store_true',
+                        help='with --int8-accuracy (implied): also quantise each model other '
+                        'ways (mirrored calibration, Add in fp32, 16-bit activations, the '
+                        'held-out input calibrated) and print each one\'s cosine and speed: '
+                        'what limits the int8 cosine')
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--threads', type=int, help='torch CPU threads (default: all cores)')
@@ -106,8 +113,9 @@ def parse_case(text: str, width: int):
     return Case(task, width, batch, kind == 'train', size)
 
 
-def int8_accuracy(pairs):
-    """The int8 accuracy rows for CONFIG=CHECKPOINT pairs, or the trained demos."""
+def int8_accuracy(pairs, ablation: bool = False):
+    """The int8 accuracy rows for CONFIG=CHECKPOINT pairs, or the trained demos
+    (``ablation``: with :mod:`hrnet_mm.devtools.int8_ablation`'s variants)."""
     import tempfile
 
     from hrnet_mm.devtools import int8_accuracy as acc
@@ -134,13 +142,19 @@ def int8_accuracy(pairs):
             metric = read_config(config).paper['metric']
         print(f'[int8] evaluating {config} in fp32 and int8', flush=True)
         try:
-            results.append(acc.measure(config, checkpoint, metric, osp.join(work, f'eval{k}')))
+            results.append(acc.measure(config, checkpoint, metric, osp.join(work, f'eval{k}'),
+                                       ablation=ablation))
         except Exception as exc:  # one config that cannot run int8 is reported, not fatal
             failed.append(f'{config}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}')
     from hrnet_mm.devtools.benchmark import format_table
     print('\nint8 accuracy (same checkpoint and test data, fp32 vs the int8 path)\n'
           + format_table(acc.rows(results), acc.HEADER)
           + ''.join(f'\nnot measured: {line}' for line in failed))
+    if ablation:
+        from hrnet_mm.devtools.int8_ablation import HEADER, variant_rows
+        for result in results:
+            print(f'\nwhy int8 falls short: {result.config} (cosine and time on the held-out '
+                  'input)\n' + format_table(variant_rows(result.ablation), HEADER))
     return results
 
 
@@ -168,8 +182,11 @@ def main(argv=None) -> int:
                                           ['jit', 'onnxruntime', 'onnxruntime-int8']))
               if d != 'none']
     formats = args.formats or (['nchw', 'channels_last'] if gpu else ['channels_last'])
-    cases = [parse_case(c, w) for w in args.widths for c in (args.cases or
-                                                              (GPU_CASES if gpu else CPU_CASES))]
+    wanted = args.cases or (GPU_CASES if gpu else CPU_CASES)
+    if 'none' in wanted and len(wanted) > 1:
+        print('error: --cases none runs no timed case; give it alone', file=sys.stderr)
+        return 2
+    cases = [parse_case(c, w) for w in args.widths for c in wanted if c != 'none']
 
     def modes_for(case):
         modes = [bm.Mode(channels_last=f == 'channels_last', dtype=args.dtype)
@@ -192,14 +209,18 @@ def main(argv=None) -> int:
     clock = {'timed cases': 0.0, 'profiling': 0.0}  # wall time of each part, printed last
     start = time.perf_counter()
     notes = []
-    if gpu:
+    peak = None
+    if not cases:
+        print(f'device: {where}')
+    elif gpu:
         peak = bm.matmul_peak(device, args.dtype)
         notes.append(f'measured {args.dtype} matmul peak {peak:.2f} TFLOP/s')
     else:  # the convolution kernels' own ceiling, in the same run
         ceiling = bm.conv_ceiling(device)
         peak = max(ceiling.values()) / 1e3
         notes.append(bm.ceiling_line(ceiling))
-    print(f'device: {where}; {notes[0]}')
+    if notes:
+        print(f'device: {where}; {notes[0]}')
     results = []
     with tqdm(total=sum(runs(c) for c in cases), desc='benchmark', unit='run',
               file=sys.stderr) as progress:
@@ -251,8 +272,10 @@ def main(argv=None) -> int:
               '(* hrnet_mm\'s)\n' + bm.format_table(concat, bm.CONCAT_HEADER))
 
     accuracy = None
+    if args.int8_ablation and args.int8_accuracy is None:
+        args.int8_accuracy = []  # the ablation runs on the accuracy run's models
     if args.int8_accuracy is not None:
-        accuracy = int8_accuracy(args.int8_accuracy)
+        accuracy = int8_accuracy(args.int8_accuracy, args.int8_ablation)
         if accuracy is None:
             return 2
         clock['int8 accuracy'] = time.perf_counter() - start
@@ -267,14 +290,20 @@ def main(argv=None) -> int:
                                                           else sys.argv[1:])
         key = 'GPU' if gpu else 'CPU'
         title = f'{key}: {where}'
-        section = bm.markdown_section(title, command.strip(), results, peak,
-                                      notes=[n[0].upper() + n[1:] + '.' for n in notes],
-                                      scaling=scaling, int8_accuracy=accuracy,
-                                      concat=concat)
-        bm.update_markdown(args.write, key, section)
-        png = osp.join(osp.dirname(args.write), f'benchmarks_{key.lower()}.png')
-        bm.plot(results, png, title)
-        print(f'\nwrote {args.write} ({key} section) and {png}')
+        if results or scaling or concat:
+            section = bm.markdown_section(title, command.strip(), results, peak,
+                                          notes=[n[0].upper() + n[1:] + '.' for n in notes],
+                                          scaling=scaling, concat=concat)
+            bm.update_markdown(args.write, key, section)
+            print(f'\nwrote {args.write} ({key} section)')
+        if results:
+            png = osp.join(osp.dirname(args.write), f'benchmarks_{key.lower()}.png')
+            bm.plot(results, png, title)
+            print(f'wrote {png}')
+        if accuracy:  # a section of its own: a run of only --int8-accuracy keeps the rest
+            bm.update_markdown(args.write, f'int8 on {key}', bm.int8_section(
+                f'int8 on {key}: {where}', command.strip(), accuracy))
+            print(f'wrote {args.write} (int8 on {key} section)')
     return 0
 
 

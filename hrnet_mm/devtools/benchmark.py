@@ -849,7 +849,7 @@ def format_table(rows: List[List[str]], header: Sequence[str] = HEADER,
 def markdown_section(title: str, command: str, results: Iterable[CaseResult],
                      peak_tflops: Optional[float], notes: Sequence[str] = (),
                      scaling: Optional[List[List[str]]] = None,
-                     int8_accuracy=None, concat: Optional[List[List[str]]] = None) -> str:
+                     concat: Optional[List[List[str]]] = None) -> str:
     lines = [f'## {title}', '', f'Measured with `{command}`.', '']
     if peak_tflops:
         lines += [f'Peak: {peak_tflops:.3g} TFLOP/s (see below); the TFLOP/s column '
@@ -867,17 +867,6 @@ def markdown_section(title: str, command: str, results: Iterable[CaseResult],
         if result.profile:
             lines += ['Where the time goes (share of profiled self time, by op kind):', '',
                       format_profile(result.profile, markdown=True), '']
-    if int8_accuracy:
-        from .int8_accuracy import HEADER as ACC_HEADER
-        from .int8_accuracy import rows as acc_rows
-        lines += ['### int8 accuracy: the same checkpoint and test data, fp32 against the '
-                  'int8 path', '',
-                  'Checkpoints: without CONFIG=CHECKPOINT pairs, the demo models trained by the '
-                  'command itself (their demo schedules); '
-                  'the int8 path is calibrated on the test images as the model sees them '
-                  '(the demo\'s training and test images are the same).  NME: lower is '
-                  'better.', '', format_table(acc_rows(int8_accuracy), ACC_HEADER,
-                                              markdown=True), '']
     if concat:
         lines += ['### The head\'s and neck\'s 1x1 conv: branches concatenated before it', '',
                   'That layer alone (`hrnet_mm.models.utils.ResizeConcatConv`), the rest of '
@@ -889,6 +878,37 @@ def markdown_section(title: str, command: str, results: Iterable[CaseResult],
                   'deploy[onnxruntime], batch 1)', '',
                   format_table(scaling, SCALING_HEADER, markdown=True), '']
     return '\n'.join(lines)
+
+
+def int8_section(title: str, command: str, int8_accuracy) -> str:
+    """The int8 accuracy table (and the ``--int8-ablation`` ones) as a Markdown section of
+    its own: it takes 20+ minutes, so it is rerun apart from the timed cases."""
+    from .int8_accuracy import HEADER as ACC_HEADER
+    from .int8_accuracy import rows as acc_rows
+    lines = [f'## {title}', '', f'Measured with `{command}`.', '',
+             '### int8 accuracy: the same checkpoint and test data, fp32 against the '
+             'int8 path', '',
+             'Checkpoints: without CONFIG=CHECKPOINT pairs, the demo models trained by the '
+             'command itself (their demo schedules); '
+             'the int8 path is calibrated on the test images as the model sees them '
+             '(the demo\'s training and test images are the same; a flip-tested model on '
+             'their mirrors too).  NME: lower is better.', '',
+             format_table(acc_rows(int8_accuracy), ACC_HEADER, markdown=True), '']
+    return '\n'.join(lines + ablation_section(int8_accuracy))
+
+
+def ablation_section(int8_accuracy) -> List[str]:
+    """The ``--int8-ablation`` tables (one per config that has them) as Markdown lines."""
+    from .int8_ablation import HEADER, variant_rows
+    lines = []
+    for result in int8_accuracy:
+        if result.ablation:
+            lines += [f'### Why int8 falls short: {result.config}', '',
+                      'The same network quantised by onnxruntime other ways, each changing '
+                      'one thing from the deployed setting; cosine with fp32 and time on the '
+                      'held-out input (`hrnet_mm.devtools.int8_ablation`).', '',
+                      format_table(variant_rows(result.ablation), HEADER, markdown=True), '']
+    return lines
 
 
 def update_markdown(path: str, section_key: str, section: str,

@@ -110,22 +110,6 @@ def test_documented_command_parses(tool, words, full, where):
                 f'{where}: tools/{tool}.py has no option {flag}'
 
 
-@pytest.fixture(scope='module')
-def seg_checkpoint(tmp_path_factory, demo_root):
-    """A random-init checkpoint of the demo segmentation config (BN statistics of real
-    images do not matter here: the test is that the commands run end to end)."""
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-    from mmseg.registry import MODELS
-    cfg = Config.fromfile(str(REPO / 'configs/demo/fcn_hrnetv2-w18_demo.py'))
-    with DefaultScope.overwrite_default_scope('mmseg'):
-        model = MODELS.build(cfg.model)
-    model.init_weights()
-    path = tmp_path_factory.mktemp('ckpt') / 'seg.pth'
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
-    return path
-
-
 def test_tta_and_show_dir_run_on_the_demo(seg_checkpoint, tmp_path):
     """The comment's command `tools/test.py CONFIG CHECKPOINT --tta`, with --show-dir."""
     proc = run_tool(['tools/test.py', 'configs/demo/fcn_hrnetv2-w18_demo.py', seg_checkpoint,
