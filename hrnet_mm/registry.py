@@ -12,13 +12,15 @@ in a config, or ``hrnet_mm.register_all()``):
   ``'hrnet_mm.HRNetImageClassifier'`` / ``'hrnet_mm.HRNetClsHead'`` (ImageNet configs).
 * ``'hrnet_mm.NonFiniteLossHook'`` / ``'hrnet_mm.CheckpointMatchHook'`` in ``custom_hooks``
   (``hrnet_mm.engine.hooks``), from any toolbox.
+* ``'hrnet_mm.CPUAutocastOptimWrapper'`` as ``optim_wrapper.type``: bf16 autocast training on
+  the CPU (``hrnet_mm.engine.optim_wrapper``; ``tools/train.py --amp`` without a GPU).
 * ``'FlipSwapSegTTAModel'`` in mmseg's registry: flip testing with left/right label
   swapping (the LIP configs' ``tta_model``); ``'HRNetV2Head'``: mmseg's HRNetV2
   ``FCNHead`` with 9/40 of its 1x1 conv's work (``hrnet_mm.models.heads``).  Both are new, so
   they override nothing.
 
 Everything hrnet_mm registers anywhere is registered here.  hrnet_mm's own registries
-(``MODELS``, ``HOOKS``) are filled when this module is imported; the toolboxes' only by
+(``MODELS``, ``HOOKS``, ``OPTIM_WRAPPERS``) are filled when this module is imported; the toolboxes' only by
 :func:`register_all`, once.
 """
 import importlib
@@ -27,10 +29,12 @@ from typing import Dict, Optional
 
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import Registry
 
 from .errors import ConfigError
 from .engine.hooks import CheckpointMatchHook, NonFiniteLossHook, ProgressHook
+from .engine.optim_wrapper import CPUAutocastOptimWrapper
 from .models import HRFPN, HRNet
 from .models.backbones.hrnet import BasicBlock, Bottleneck, HRModule
 from .models.classifiers import HRNetClsHead, HRNetImageClassifier
@@ -42,6 +46,9 @@ for _module in (HRNet, HRFPN, HRNetClsHead, HRNetImageClassifier):
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope='hrnet_mm', locations=['hrnet_mm.engine.hooks'])
 for _hook in (NonFiniteLossHook, CheckpointMatchHook, ProgressHook):
     HOOKS.register_module(module=_hook)
+OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS, scope='hrnet_mm',
+                          locations=['hrnet_mm.engine.optim_wrapper'])
+OPTIM_WRAPPERS.register_module(module=CPUAutocastOptimWrapper)
 
 _CONV_NORM_INIT = dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
 
