@@ -361,23 +361,56 @@ def evaluate(config: str, checkpoint: str, work_dir: Optional[str] = None,
     return metrics
 
 
-def amp_device_error(cfg) -> Optional[str]:
-    """Why the config's AMP training cannot run on this machine, or None.
+CPU_AMP_WRAPPER = 'hrnet_mm.CPUAutocastOptimWrapper'
 
-    mmengine's AmpOptimWrapper asserts a CUDA/NPU/MLU/MUSA device deep inside the
-    runner; saying so before anything is built is kinder than that traceback.
-    """
-    optim_wrapper = cfg.get('optim_wrapper', None) or {}
-    if optim_wrapper.get('type', None) != 'AmpOptimWrapper':
-        return None
+
+def has_accelerator() -> bool:
+    """Whether mmengine's AmpOptimWrapper can run here (a CUDA, NPU, MLU or MUSA device)."""
     from mmengine.device import (is_cuda_available, is_mlu_available, is_musa_available,
                                  is_npu_available)
-    if is_cuda_available() or is_npu_available() or is_mlu_available() or \
-            is_musa_available():
-        return None
-    return ('AMP training (--amp, or optim_wrapper.type=AmpOptimWrapper in the config) '
-            'needs a CUDA, NPU, MLU or MUSA device: mmengine\'s AmpOptimWrapper does not '
-            'run on CPU. Train without --amp here.')
+    return bool(is_cuda_available() or is_npu_available() or is_mlu_available()
+                or is_musa_available())
+
+
+def cpu_has_bf16() -> bool:
+    from .engine.optim_wrapper import cpu_has_bf16 as check
+    return check()
+
+
+def amp_optim_wrapper(optim_wrapper) -> str:
+    """What ``--amp`` makes of the config's ``optim_wrapper`` (in place); returns its type.
+
+    With an accelerator: mmengine's ``AmpOptimWrapper`` with dynamic loss scaling (mmdet's
+    tools do the same).  Without one: hrnet_mm's ``CPUAutocastOptimWrapper``, bf16 autocast
+    on the CPU, since mmengine's refuses the CPU.
+    """
+    if has_accelerator():
+        optim_wrapper.type = 'AmpOptimWrapper'
+        optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        optim_wrapper.type = CPU_AMP_WRAPPER
+    return optim_wrapper.type
+
+
+def amp_device_error(cfg) -> Optional[str]:
+    """Why the config's mixed-precision training cannot run (well) on this machine, or None.
+
+    mmengine's AmpOptimWrapper asserts a CUDA/NPU/MLU/MUSA device deep inside the
+    runner, and bf16 autocast on a CPU without bf16 instructions runs slower than fp32;
+    saying so before anything is built is kinder than a traceback or a slow run.
+    """
+    kind = (cfg.get('optim_wrapper', None) or {}).get('type', None)
+    if kind == 'AmpOptimWrapper' and not has_accelerator():
+        return ('AMP training (optim_wrapper.type=AmpOptimWrapper in the config) needs a CUDA, '
+                "NPU, MLU or MUSA device: mmengine's AmpOptimWrapper does not run on CPU. On a "
+                f"CPU, --amp trains with bf16 autocast (optim_wrapper.type='{CPU_AMP_WRAPPER}'); "
+                'or train without --amp.')
+    if kind in (CPU_AMP_WRAPPER, CPU_AMP_WRAPPER.split('.')[1]) and not cpu_has_bf16():
+        return ('bf16 autocast training on the CPU (--amp without a GPU, or optim_wrapper.type='
+                f"'{CPU_AMP_WRAPPER}') needs a CPU with bf16 instructions (AVX512-BF16 or "
+                'AMX); this one has none, so it would run slower than fp32. Train without '
+                '--amp here.')
+    return None
 
 
 def train(cfg, config: str, resume: Optional[str] = None, allow_partial_load: bool = False,

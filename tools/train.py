@@ -28,7 +28,9 @@ def parse_args(argv=None):
         help='resume from this checkpoint; with no value, resume from the latest '
         'checkpoint in the work_dir')
     parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed-precision training (AmpOptimWrapper)')
+                        help="automatic mixed-precision training: mmengine's AmpOptimWrapper on a GPU, "
+                        'bf16 autocast on a CPU with bf16 instructions '
+                        '(hrnet_mm.CPUAutocastOptimWrapper; docs/benchmarks.md measures it)')
     parser.add_argument(
         '--auto-scale-lr', action='store_true',
         help='scale the lr by (GPUs x batch size) / auto_scale_lr.base_batch_size')
@@ -52,7 +54,7 @@ def parse_args(argv=None):
 
 def build_cfg(args):
     """The config with the command line applied (mmdet 3.x tools/train.py semantics)."""
-    from hrnet_mm.cli import ToolError
+    from hrnet_mm.cli import CPU_AMP_WRAPPER, ToolError, amp_optim_wrapper
     from hrnet_mm.cli import build_cfg as common_cfg
     cfg = common_cfg(args.config, args.launcher, args.cfg_options, args.work_dir)
 
@@ -62,9 +64,9 @@ def build_cfg(args):
             raise ToolError('--amp needs an optim_wrapper in the config')
         if optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
             print('AMP training is already enabled in the config.', file=sys.stderr)
-        else:
-            optim_wrapper.type = 'AmpOptimWrapper'
-            optim_wrapper.setdefault('loss_scale', 'dynamic')
+        elif amp_optim_wrapper(optim_wrapper) == CPU_AMP_WRAPPER:
+            print(f'--amp without a GPU: bf16 autocast on the CPU ({CPU_AMP_WRAPPER})',
+                  file=sys.stderr)
 
     if args.compile:
         cfg.compile = True  # mmengine's Runner compiles model.train_step on the first step

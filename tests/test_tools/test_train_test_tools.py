@@ -10,6 +10,7 @@ import math
 import re
 
 import pytest
+import torch
 
 from tool_runner import REPO, describe, load_tool, run_tool
 
@@ -149,7 +150,9 @@ def build(train_tool, *argv):
     return train_tool.build_cfg(train_tool.parse_args([str(REPO / DEMO_DET), *argv]))
 
 
-def test_amp_sets_amp_optim_wrapper(train_tool):
+def test_amp_with_an_accelerator_sets_amp_optim_wrapper(train_tool, monkeypatch):
+    import hrnet_mm.cli
+    monkeypatch.setattr(hrnet_mm.cli, 'has_accelerator', lambda: True)
     plain = build(train_tool)
     assert plain.optim_wrapper.type == 'OptimWrapper'
     cfg = build(train_tool, '--amp')
@@ -160,30 +163,71 @@ def test_amp_sets_amp_optim_wrapper(train_tool):
     assert cfg.optim_wrapper.clip_grad == plain.optim_wrapper.clip_grad
 
 
+def test_amp_without_an_accelerator_trains_in_bf16_on_the_cpu(train_tool, monkeypatch,
+                                                              capsys):
+    import hrnet_mm.cli
+    monkeypatch.setattr(hrnet_mm.cli, 'has_accelerator', lambda: False)
+    plain = build(train_tool)
+    cfg = build(train_tool, '--amp')
+    assert cfg.optim_wrapper.type == 'hrnet_mm.CPUAutocastOptimWrapper'
+    assert 'loss_scale' not in cfg.optim_wrapper
+    assert cfg.optim_wrapper.optimizer == plain.optim_wrapper.optimizer
+    assert 'bf16 autocast on the CPU' in capsys.readouterr().err
+    monkeypatch.setattr(hrnet_mm.cli, 'cpu_has_bf16', lambda: True)
+    assert train_tool.amp_device_error(cfg) is None
+    # On a CPU without bf16 instructions it would only be slower: refused up front.
+    monkeypatch.setattr(hrnet_mm.cli, 'cpu_has_bf16', lambda: False)
+    assert 'no bf16 instructions' not in (train_tool.amp_device_error(plain) or '')
+    assert 'Train without --amp' in train_tool.amp_device_error(cfg)
+    assert train_tool.main([str(REPO / DEMO_DET), '--amp']) == 2
+    assert 'error: bf16 autocast training on the CPU' in capsys.readouterr().err
+
+
 def test_compile_asks_mmengine_to_compile_the_training_step(train_tool):
     assert build(train_tool).get('compile') in (None, False)
     assert build(train_tool, '--compile').compile is True  # Runner._maybe_compile's switch
 
 
-def test_amp_on_a_machine_without_accelerator(train_tool, capsys):
-    """mmengine's AmpOptimWrapper asserts a GPU/NPU/MLU/MUSA; the tool says so up front."""
-    from mmengine.device import (is_cuda_available, is_mlu_available, is_musa_available,
-                                 is_npu_available)
+def test_amp_optim_wrapper_in_a_config_without_accelerator(train_tool, monkeypatch, capsys):
+    """mmengine's AmpOptimWrapper asserts a GPU/NPU/MLU/MUSA; the tool says so up front and
+    names the CPU way."""
+    import hrnet_mm.cli
     from mmengine.optim import AmpOptimWrapper
-    cfg = build(train_tool, '--amp')
-    accelerator = (is_cuda_available() or is_npu_available() or is_mlu_available()
-                   or is_musa_available())
-    if accelerator:
-        assert train_tool.amp_device_error(cfg) is None
-        return
-    # What happens without the check: an assertion deep inside the runner.
-    import torch
-    with pytest.raises(AssertionError, match='only available'):
-        AmpOptimWrapper(optimizer=torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), 0.1))
-    assert 'CPU' in train_tool.amp_device_error(cfg)
-    assert train_tool.main([str(REPO / DEMO_DET), '--amp']) == 2
+    if not hrnet_mm.cli.has_accelerator():
+        # What happens without the check: an assertion deep inside the runner.
+        with pytest.raises(AssertionError, match='only available'):
+            AmpOptimWrapper(optimizer=torch.optim.SGD(torch.nn.Linear(1, 1).parameters(), 0.1))
+    monkeypatch.setattr(hrnet_mm.cli, 'has_accelerator', lambda: False)
+    argv = ['--cfg-options', 'optim_wrapper.type=AmpOptimWrapper']
+    cfg = build(train_tool, *argv)
+    assert "--amp trains with bf16 autocast (optim_wrapper.type='hrnet_mm." \
+        in train_tool.amp_device_error(cfg)
+    assert train_tool.main([str(REPO / DEMO_DET), *argv]) == 2
     err = capsys.readouterr().err
     assert 'error: AMP training' in err and 'without --amp' in err
+
+
+def test_amp_on_the_cpu_trains(train_tool, tmp_path, demo_root, monkeypatch, capsys):
+    """tools/train.py --amp without a GPU: two bf16 iterations of the demo detector through
+    mmengine's Runner, finite losses, a checkpoint.  In-process, so that it runs on any CPU:
+    the check for bf16 instructions is about speed, and is lifted here."""
+    import hrnet_mm.cli
+    monkeypatch.setattr(hrnet_mm.cli, 'has_accelerator', lambda: False)
+    monkeypatch.setattr(hrnet_mm.cli, 'cpu_has_bf16', lambda: True)
+    from hrnet_mm.engine import optim_wrapper
+    monkeypatch.setattr(optim_wrapper, 'cpu_has_bf16', lambda: True)
+    rc = train_tool.main([str(REPO / DEMO_DET), '--amp', '--work-dir', str(tmp_path),
+                          '--cfg-options', *SHRINK, 'train_cfg.max_iters=2',
+                          'train_cfg.val_interval=100', 'default_hooks.logger.interval=1'])
+    out = capsys.readouterr()
+    assert rc == 0, out.err[-3000:]
+    assert 'bf16 autocast on the CPU' in out.err
+    assert (tmp_path / 'iter_2.pth').exists()
+    logs = (tmp_path / sorted(p.name for p in tmp_path.iterdir() if p.is_dir())[-1])
+    text = '\n'.join(f.read_text() for f in logs.rglob('*.log'))
+    losses = [float(v) for v in re.findall(r'Iter\(train\) \[\s*\d+/2\].*? loss: ([\d.e+-]+)',
+                                            text)]
+    assert len(losses) == 2 and all(math.isfinite(v) for v in losses), text[-2000:]
 
 
 def test_auto_scale_lr(train_tool, tmp_path):
