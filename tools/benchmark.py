@@ -188,11 +188,18 @@ def main(argv=None) -> int:
         return 2
     cases = [parse_case(c, w) for w in args.widths for c in wanted if c != 'none']
 
+    # CPU training cases also run as `tools/train.py --amp` trains on a CPU (the backbone in
+    # bf16), where the CPU has bf16 instructions: elsewhere that option is refused.
+    from hrnet_mm.engine.optim_wrapper import cpu_has_bf16
+    cpu_amp = not gpu and args.dtype == 'fp32' and cpu_has_bf16()
+
     def modes_for(case):
         modes = [bm.Mode(channels_last=f == 'channels_last', dtype=args.dtype)
                  for f in formats]
         if args.compile:
             modes += [bm.Mode(channels_last=True, dtype=args.dtype, compile=True)]
+        if case.train and cpu_amp:
+            modes += [bm.Mode(channels_last=True, cpu_amp=True)]
         if case.train and args.with_cp:
             modes += [bm.Mode(channels_last=True, dtype=args.dtype, with_cp=True)]
         if not case.train:
@@ -219,6 +226,10 @@ def main(argv=None) -> int:
         ceiling = bm.conv_ceiling(device)
         peak = max(ceiling.values()) / 1e3
         notes.append(bm.ceiling_line(ceiling))
+        if any(c.train for c in cases) and args.dtype == 'fp32' and not cpu_amp:
+            notes.append('this CPU has no bf16 instructions (AVX512-BF16 or AMX), so the '
+                         'training step as tools/train.py --amp runs it (refused here) is '
+                         'not timed')
     if notes:
         print(f'device: {where}; {notes[0]}')
     results = []

@@ -129,8 +129,12 @@ class WithHead(nn.Module):
         self.backbone = backbone
         self.after = after
 
+    def extract_feat(self, x):  # what CPUAutocastOptimWrapper runs in bf16 (the --amp mode)
+        return self.backbone(x)
+
     def forward(self, x):
-        return self.after(tuple(self.backbone(x)))
+        feats = self.extract_feat(x)
+        return feats if self.after is None else self.after(tuple(feats))
 
 
 def randomize(model: nn.Module, seed: int = 0) -> nn.Module:
@@ -216,6 +220,9 @@ class Mode:
     fold_bn: bool = False
     with_cp: bool = False          # gradient checkpointing of the residual blocks
     deploy: Optional[str] = None   # None or a hrnet_mm.deploy.INFERENCE_BACKENDS entry
+    # Training as `tools/train.py --amp` on a CPU: hrnet_mm's CPUAutocastOptimWrapper, the
+    # backbone in bf16, the head or neck and the loss in fp32.
+    cpu_amp: bool = False
 
     @property
     def label(self) -> str:
@@ -229,6 +236,8 @@ class Mode:
                 parts.append('with_cp')
             if self.compile:
                 parts.append('compiled')
+            if self.cpu_amp:
+                parts.append('--amp (bf16 backbone)')
         if self.dtype != 'fp32':
             parts.append(self.dtype)
         return ' + '.join(parts)
@@ -287,6 +296,8 @@ def prepare(model: nn.Module, mode: Mode, train: bool, device: torch.device,
         run_deploy.cosine = infer.cosine  # int8: checked on a held-out real image
         return run_deploy
     net = copy.deepcopy(model).to(device)
+    if mode.cpu_amp and not isinstance(net, WithHead):
+        net = WithHead(net, None)  # a backbone alone: all of it is extract_feat
     if mode.with_cp:
         blocks = [m for m in net.modules() if hasattr(m, 'with_cp')]
         if not blocks:
@@ -306,6 +317,8 @@ def prepare(model: nn.Module, mode: Mode, train: bool, device: torch.device,
                 return runner(x.contiguous(memory_format=fmt))
         return run_infer
     optimizer = torch.optim.SGD(net.parameters(), lr=1e-4, momentum=0.9)
+    if mode.cpu_amp:
+        return _cpu_amp_train(net, runner, optimizer, mode, device, fmt)
 
     def run_train(x):
         with autocast(device, mode.dtype):
@@ -313,6 +326,23 @@ def prepare(model: nn.Module, mode: Mode, train: bool, device: torch.device,
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        return loss
+    return run_train
+
+
+def _cpu_amp_train(net, runner, optimizer, mode, device, fmt):
+    """The training step through hrnet_mm's CPUAutocastOptimWrapper itself (what
+    ``tools/train.py --amp`` trains with on a CPU)."""
+    from hrnet_mm.engine.optim_wrapper import CPUAutocastOptimWrapper
+    if device.type != 'cpu' or mode.dtype != 'fp32' or not isinstance(net, WithHead):
+        raise ValueError('benchmark: the --amp mode is a CPU training mode of fp32 runs '
+                         'with a head or neck (WithHead)')
+    optim_wrapper = CPUAutocastOptimWrapper(optimizer=optimizer)
+
+    def run_train(x):
+        with optim_wrapper.optim_context(net):
+            loss = sum(o.float().mean() for o in as_list(runner(x.contiguous(memory_format=fmt))))
+        optim_wrapper.update_params(loss)
         return loss
     return run_train
 
@@ -915,13 +945,18 @@ def update_markdown(path: str, section_key: str, section: str,
                     preamble: str = '# Benchmarks\n') -> None:
     """Replaces (or appends) the ``## <section_key>...`` section of ``path``.
 
-    One file holds one section per device, so a GPU run keeps the CPU table and back.
+    One file holds one section per device, so a GPU run keeps the CPU table and back; a
+    section already there is replaced where it stands.
     """
     text = open(path).read() if os.path.isfile(path) else preamble
     parts = text.split('\n## ')
     head, sections = parts[0], ['## ' + p for p in parts[1:]]
-    sections = [s for s in sections if not s.startswith(f'## {section_key}')]
-    sections.append(section.rstrip() + '\n')
+    new = section.rstrip() + '\n'
+    at = [k for k, s in enumerate(sections) if s.startswith(f'## {section_key}')]
+    if at:  # in its place, so the file's order stays as its reader knows it
+        sections = [new if k == at[0] else s for k, s in enumerate(sections) if k not in at[1:]]
+    else:
+        sections.append(new)
     from hrnet_mm.checkpoint_io import atomic_write_bytes
     atomic_write_bytes((head.rstrip() + '\n\n' + '\n'.join(sections)).encode(), path)
 

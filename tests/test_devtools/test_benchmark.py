@@ -150,6 +150,28 @@ def test_training_step_updates_the_weights():
     assert torch.equal(model.conv1.weight, before)  # the benchmark trains a private copy
 
 
+def test_cpu_amp_mode_trains_the_backbone_in_bf16_and_the_head_in_fp32():
+    """The ``--amp (bf16 backbone)`` rows time CPUAutocastOptimWrapper itself."""
+    models, _ = bm.build_models(18, ['hrnet_mm', 'mmseg'], task='seg+head')
+    seen = {}
+
+    def record(dtypes, where):
+        def hook(module, inputs, output):
+            dtypes.setdefault(where, output.dtype)  # returns None: the output is kept
+        return hook
+
+    for name, model in models.items():
+        dtypes = seen.setdefault(name, {})
+        model.backbone.conv1.register_forward_hook(record(dtypes, 'backbone'))
+        model.after.conv_seg.register_forward_hook(record(dtypes, 'head'))  # the classifier
+        run = bm.prepare(model, bm.Mode(channels_last=True, cpu_amp=True), True,
+                         torch.device('cpu'), torch.randn(1, 3, *TINY))
+        assert torch.isfinite(run(torch.randn(1, 3, *TINY)))
+    assert seen == {n: dict(backbone=torch.bfloat16, head=torch.float32) for n in models}
+    assert bm.Mode(channels_last=True, cpu_amp=True).label == \
+        'channels_last + --amp (bf16 backbone)'
+
+
 def test_peak_memory_sees_an_allocation():
     with bm.PeakMemory(torch.device('cpu')) as mem:
         block = torch.ones(64, 2**20)  # 256 MiB, touched
@@ -165,6 +187,14 @@ def test_markdown_keeps_the_other_devices_section(tmp_path):
     text = path.read_text()
     assert text.startswith('# Benchmarks')
     assert 'gpu table' in text and 'new cpu table' in text and 'old cpu table' not in text
+    # a section is replaced where it stands; 'int8 on CPU' is not the 'CPU' section
+    bm.update_markdown(str(path), 'int8 on CPU', '## int8 on CPU: xeon\n\nint8 table\n')
+    bm.update_markdown(str(path), 'GPU', '## GPU: H200\n\nnewer gpu table\n')
+    bm.update_markdown(str(path), 'CPU', '## CPU: xeon\n\nnewest cpu table\n')
+    text = path.read_text()
+    assert [line for line in text.splitlines() if line.startswith('## ')] == [
+        '## GPU: H200', '## CPU: xeon', '## int8 on CPU: xeon']
+    assert 'int8 table' in text and 'new cpu table' not in text
 
 
 def test_cli_end_to_end(tmp_path):
