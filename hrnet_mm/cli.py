@@ -373,6 +373,8 @@ def has_accelerator() -> bool:
 
 
 def cpu_has_bf16() -> bool:
+    """The engine's check, imported here only when asked: the CLI module stays light to import,
+    and tests replace this one name to play a CPU without bf16."""
     from .engine.optim_wrapper import cpu_has_bf16 as check
     return check()
 
