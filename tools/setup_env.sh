@@ -118,7 +118,7 @@ else
     "${PIP[@]}" -q --force-reinstall --no-deps "$cached"
     if ! mmcv_ok; then
       echo "[setup]   cached wheel is stale (mmcv._ext does not load); rebuilding"
-      rm -rf "$WHEEL_DIR"; cached=""
+      rm -f "$cached"; cached=""
     fi
   fi
   if [ -z "$cached" ]; then
@@ -135,11 +135,17 @@ else
       echo "[setup]   patched mmcv setup.py: -std=c++17 -> -std=c++20 (torch $TORCH_VERSION headers need C++20)"
     fi
     export MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}"
+    # Built into this run's own folder and only then moved into the cache: another setup
+    # sharing the cache (a second checkout, CI beside a developer) never sees a half-written
+    # wheel, and a failed or interrupted build leaves the cache as it was.
+    with_heartbeat "mmcv build" "$PY" -m pip wheel -q --no-deps --no-build-isolation "$SRC" -w "$BUILD/wheel" \
+      || die "mmcv build failed (see the compiler output above)"
+    built="$(ls "$BUILD"/wheel/mmcv-*.whl 2>/dev/null | head -n 1 || true)"
+    [ -n "$built" ] || die "the mmcv build reported success but wrote no wheel to $BUILD/wheel"
+    "${PIP[@]}" -q --force-reinstall --no-deps "$built"
+    mmcv_ok || die "mmcv built but mmcv._ext does not import (see the compiler output above)"
     mkdir -p "$WHEEL_DIR"
-    with_heartbeat "mmcv build" "$PY" -m pip wheel -q --no-deps --no-build-isolation "$SRC" -w "$WHEEL_DIR" \
-      || { rm -rf "$WHEEL_DIR"; die "mmcv build failed (see the compiler output above)"; }
-    "${PIP[@]}" -q --force-reinstall --no-deps "$WHEEL_DIR"/mmcv-*.whl
-    mmcv_ok || die "mmcv built but mmcv._ext does not import; remove $WHEEL_DIR and re-run"
+    cp "$built" "$WHEEL_DIR/.$(basename "$built").$$" && mv -f "$WHEEL_DIR/.$(basename "$built").$$" "$WHEEL_DIR/$(basename "$built")"
   fi
 fi
 
