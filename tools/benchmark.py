@@ -66,8 +66,9 @@ def parse_args(argv=None):
                         help="hrnet_mm's deploy paths to time for inference (default: jit "
                         'and onnxruntime on CPU, compile on GPU)')
     parser.add_argument('--profile', action='store_true',
-                        help='also profile hrnet_mm and mmdet (channels_last, and the jit '
-                        'deploy path) and print where the time goes, by op kind')
+                        help='also profile hrnet_mm and mmdet (channels_last; the jit '
+                        'deploy path for inference, the --amp step for training on a CPU '
+                        'with bf16) and print where the time goes, by op kind')
     parser.add_argument('--scaling', action='store_true',
                         help='also time the hrnet_mm backbone (deploy[onnxruntime]) at input '
                         'sizes 256x256 ... 1024x2048 and widths 18/32/48, beside its MACs')
@@ -249,6 +250,8 @@ def main(argv=None) -> int:
                 profiled = [bm.Mode(channels_last=True, dtype=args.dtype)]
                 if not case.train:
                     profiled.append(bm.Mode(dtype=args.dtype, deploy='jit'))
+                elif cpu_amp:  # where the --amp step's time goes once its convs run in bf16
+                    profiled.append(bm.Mode(channels_last=True, cpu_amp=True))
                 result.profile = bm.profile_case(case, device, profiled)
             clock['profiling'] += time.perf_counter() - start
             start = time.perf_counter()
