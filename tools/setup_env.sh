@@ -112,6 +112,8 @@ installed_mmcv="$("$PY" -c 'import mmcv; print(mmcv.__version__)' 2>/dev/null ||
 if [ "$installed_mmcv" = "$MMCV_VERSION" ] && mmcv_ok; then
   echo "[setup]   mmcv $MMCV_VERSION with ops already installed"
 else
+  # Not a folder (an interrupted older setup's leftover): not a cache, and it would block mkdir.
+  if [ -e "$WHEEL_DIR" ] && [ ! -d "$WHEEL_DIR" ]; then rm -f "$WHEEL_DIR"; fi
   cached="$(ls "$WHEEL_DIR"/mmcv-*.whl 2>/dev/null | head -n 1 || true)"
   if [ -n "$cached" ]; then
     echo "[setup]   using cached wheel $(basename "$cached")"
