@@ -247,12 +247,8 @@ def main(argv=None) -> int:
             clock['timed cases'] += time.perf_counter() - start
             start = time.perf_counter()
             if args.profile:
-                profiled = [bm.Mode(channels_last=True, dtype=args.dtype)]
-                if not case.train:
-                    profiled.append(bm.Mode(dtype=args.dtype, deploy='jit'))
-                elif cpu_amp:  # where the --amp step's time goes once its convs run in bf16
-                    profiled.append(bm.Mode(channels_last=True, cpu_amp=True))
-                result.profile = bm.profile_case(case, device, profiled)
+                result.profile = bm.profile_case(
+                    case, device, bm.profiled_modes(case, args.dtype, cpu_amp))
             clock['profiling'] += time.perf_counter() - start
             start = time.perf_counter()
             results.append(result)

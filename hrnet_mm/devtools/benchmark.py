@@ -600,6 +600,18 @@ def profile_breakdown(run: Callable[[torch.Tensor], object], x: torch.Tensor,
     return {kind: t / whole for kind, t in sorted(totals.items(), key=lambda kv: -kv[1])}
 
 
+def profiled_modes(case: 'Case', dtype: str = 'fp32', cpu_amp: bool = False) -> List['Mode']:
+    """What ``--profile`` profiles: channels_last eager, plus the jit deploy path for
+    inference or, where the CPU trains with ``--amp``, that step (its convs in bf16, so
+    the rest of the step is a larger share)."""
+    modes = [Mode(channels_last=True, dtype=dtype)]
+    if not case.train:
+        modes.append(Mode(dtype=dtype, deploy='jit'))
+    elif cpu_amp:
+        modes.append(Mode(channels_last=True, cpu_amp=True))
+    return modes
+
+
 def profile_case(case: 'Case', device: torch.device, modes: Sequence['Mode'],
                  names: Sequence[str] = ('hrnet_mm', 'mmdet')) -> List[Tuple[str, Dict]]:
     """Profile breakdowns of ``names`` in each of ``modes`` on the case's input."""

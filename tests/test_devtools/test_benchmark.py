@@ -220,6 +220,20 @@ def test_cli_end_to_end(tmp_path):
     assert 'concatenated *' in proc.stdout
 
 
+def test_profile_covers_the_amp_training_step_where_the_cpu_trains_with_it():
+    train = bm.Case('seg', 18, 1, True, TINY)
+    assert [m.label for m in bm.profiled_modes(train)] == ['channels_last']
+    amp = bm.profiled_modes(train, cpu_amp=True)
+    assert [m.cpu_amp for m in amp] == [False, True]
+    infer = bm.profiled_modes(bm.Case('seg', 18, 1, False, TINY), cpu_amp=True)
+    assert [m.deploy for m in infer] == [None, 'jit']
+    # the --amp step profiles: its convolutions are attributed like fp32 ones
+    rows = bm.profile_case(bm.Case('seg+head', 18, 1, True, TINY), torch.device('cpu'),
+                           amp[1:], names=('hrnet_mm',))
+    assert [name for name, _ in rows] == [f'hrnet_mm {amp[1].label}']
+    assert rows[0][1]['convolution'] > 0.2
+
+
 def test_profile_breakdown_attributes_time_to_op_kinds():
     model = bm.randomize(bm.build_hrnet_mm(18))
     x = torch.randn(1, 3, *TINY)
